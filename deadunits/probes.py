@@ -1,0 +1,58 @@
+"""Unit-level measurements on a fixed probe set (definitions in GUIDE §4 and the README).
+
+Every function takes stacked tensors: pre-activations ``z`` and activations ``h`` of one hidden layer
+with shape (models, probe inputs, units), and returns one value per model (or per model and unit).
+"""
+import torch
+
+
+def dead_units(z):
+    """(K, W) mask: pre-activation <= 0 for every probe input (a ReLU there outputs 0 and gets no gradient)."""
+    return (z <= 0).all(dim=1)
+
+
+def frozen_units(dphi, threshold: float = 1e-3):
+    """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the unit."""
+    return (dphi.abs() < threshold).all(dim=1)
+
+
+def dormant_units(h, tau: float = 0.1):
+    """(K, W) mask: the unit's mean |activation| is at most ``tau`` times the layer's average (ReDo)."""
+    score = h.abs().mean(dim=1)
+    layer_mean = score.mean(dim=1, keepdim=True)
+    return score <= tau * layer_mean  # a layer of all-zero units has score 0 <= 0: all dormant
+
+
+def derivative(activation, z):
+    """phi'(z) elementwise, by autograd, so it holds for any elementwise activation module."""
+    with torch.enable_grad():
+        z = z.detach().requires_grad_(True)
+        (dphi,) = torch.autograd.grad(activation(z).sum(), z)
+    return dphi
+
+
+def collapsed(out, rtol: float = 1e-6):
+    """(K,) mask: the network's output is constant over the probe set (a born-dead or collapsed net)."""
+    spread = (out.amax(dim=1) - out.amin(dim=1)).amax(dim=-1)
+    return spread <= rtol * out.abs().amax(dim=(1, 2)).clamp_min(1.0)
+
+
+def layer_stats(z, h, dphi, frozen_threshold: float = 1e-3, dormant_tau: float = 0.1, median_inputs: int = 128) -> dict:
+    """Per-model fractions and moments of one hidden layer, plus its dead mask (for born/died/revived).
+
+    The median (bias shift) is taken over the first ``median_inputs`` probe inputs: an exact median
+    over all of them costs more than the rest of the probe together.
+    """
+    dead = dead_units(z)
+    flat = h.reshape(h.shape[0], -1)
+    return {
+        "dead_mask": dead,
+        "dead": dead.float().mean(1),
+        "frozen": frozen_units(dphi, frozen_threshold).float().mean(1),
+        "dormant": dormant_units(h, dormant_tau).float().mean(1),
+        "sparsity": (flat == 0).float().mean(1),
+        "act_mean": flat.mean(1),
+        "act_median": h[:, :median_inputs].reshape(h.shape[0], -1).median(1).values,
+        "act_std": flat.std(1),
+        "act_sq_length": h.pow(2).sum(-1).mean(1),
+    }

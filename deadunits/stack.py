@@ -1,0 +1,96 @@
+"""A stack of K MLPs of one architecture, trained as one set of batched matrix multiplies.
+
+Weights are held as (K, out, in) tensors: on a 2-core CPU one ``baddbmm`` over 32 small models runs
+an order of magnitude faster than 32 separate ``nn.Linear`` calls (GUIDE §6).
+"""
+import numpy as np
+import torch
+from torch import nn
+
+from deadunits.activations import build_activation, export_activation
+from deadunits.inits import build_init
+
+
+def model_generators(seed: int, device="cpu"):
+    """Independent generators for a model's init and its minibatch order, derived from its seed alone."""
+    init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+    return (torch.Generator("cpu").manual_seed(int(init_seed)), torch.Generator("cpu").manual_seed(int(data_seed)))
+
+
+class StackedMLP(nn.Module):
+    """``depth`` hidden layers of ``width`` units, then a linear output layer, for ``n_models`` models."""
+
+    def __init__(self, in_dim: int, out_dim: int, depth: int, width: int, activation: dict, n_models: int):
+        super().__init__()
+        if depth < 1 or width < 1 or n_models < 1:
+            raise ValueError(f"need depth >= 1, width >= 1 and n_models >= 1, got {depth}, {width}, {n_models}")
+        dims = [in_dim] + [width] * depth + [out_dim]
+        self.activation_spec = dict(activation)
+        self.weights = nn.ParameterList(nn.Parameter(torch.empty(n_models, o, i)) for i, o in zip(dims, dims[1:]))
+        self.biases = nn.ParameterList(nn.Parameter(torch.empty(n_models, o)) for o in dims[1:])
+        self.acts = nn.ModuleList(build_activation(activation, n_models, width) for _ in range(depth))
+
+    @property
+    def n_models(self) -> int:
+        return self.weights[0].shape[0]
+
+    def initialise(self, init: dict, seeds) -> None:
+        """Fill model k from ``seeds[k]``'s init generator, layer by layer, as it would be filled alone."""
+        fill = build_init(init)
+        for k, seed in enumerate(seeds):
+            generator = model_generators(int(seed))[0]
+            for w, b in zip(self.weights, self.biases):
+                w_k, b_k = torch.empty(w.shape[1:]), torch.empty(b.shape[1:])
+                fill(w_k, b_k, generator)
+                with torch.no_grad():
+                    w[k].copy_(w_k)
+                    b[k].copy_(b_k)
+
+    def forward(self, x, keep: bool = False):
+        """``x`` is (batch, in) shared by all models or (K, batch, in). With ``keep`` also returns each
+        hidden layer's (pre-activation, activation) pair."""
+        hidden = []
+        h = x
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2)) if h.dim() == 3 else torch.matmul(h, w.transpose(1, 2)) + b.unsqueeze(1)
+            if layer == len(self.acts):
+                return (z, hidden) if keep else z
+            h = self.acts[layer](z)
+            if keep:
+                hidden.append((z, h))
+
+    def export(self, i: int) -> nn.Sequential:
+        """Model ``i`` as a plain ``nn.Sequential`` of ``nn.Linear`` and activation modules."""
+        layers = []
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+            linear = nn.Linear(w.shape[2], w.shape[1])
+            linear.weight.data.copy_(w.detach()[i])
+            linear.bias.data.copy_(b.detach()[i])
+            layers.append(linear)
+            if layer < len(self.acts):
+                layers.append(export_activation(self.acts[layer], i))
+        return nn.Sequential(*layers).to(w.device)
+
+
+def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None:
+    """Save initial and final weights of every model in the stack, with what is needed to rebuild it."""
+    arch = dict(in_dim=model.weights[0].shape[2], out_dim=model.weights[-1].shape[1], depth=len(model.acts),
+                width=model.weights[0].shape[1], activation=model.activation_spec, n_models=model.n_models)
+    final = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"arch": arch, "initial": initial_state, "final": final, "meta": meta}, path)
+
+
+def load_model(path, i: int, which: str = "final") -> nn.Sequential:
+    """Model ``i`` of a saved stack (``which`` = "initial" or "final") as a plain ``nn.Sequential``.
+
+    Example: ``net = load_model("results/train/.../weights.pt", 3); net(x)``.
+    """
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    n = saved["arch"]["n_models"]
+    if not 0 <= i < n:
+        raise IndexError(f"model index {i} out of range: {path} holds {n} models")
+    if which not in ("initial", "final"):
+        raise ValueError(f"which={which!r}; expected 'initial' or 'final'")
+    stack = StackedMLP(**saved["arch"])
+    stack.load_state_dict(saved[which])
+    return stack.export(i)

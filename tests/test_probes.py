@@ -1,0 +1,89 @@
+"""Probe fractions against brute-force loops, on hand-built networks and random layers."""
+import math
+
+import pytest
+import torch
+
+from deadunits import StackedMLP, probes
+from deadunits.activations import build_activation
+
+
+def brute_force(z, h, dphi, threshold=1e-3, tau=0.1):
+    """The GUIDE §4 definitions, unit by unit, with Python loops."""
+    k, p, w = z.shape
+    out = {"dead": [], "frozen": [], "dormant": []}
+    for m in range(k):
+        dead = frozen = dormant = 0
+        means = [sum(abs(float(h[m, i, j])) for i in range(p)) / p for j in range(w)]
+        layer_mean = sum(means) / w
+        for j in range(w):
+            dead += all(float(z[m, i, j]) <= 0 for i in range(p))
+            frozen += all(abs(float(dphi[m, i, j])) < threshold for i in range(p))
+            dormant += means[j] <= tau * layer_mean
+        for name, count in zip(out, (dead, frozen, dormant)):
+            out[name].append(count / w)
+    return {name: torch.tensor(v) for name, v in out.items()}
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "tanh", "sigmoid", "elu"])
+def test_layer_stats_match_brute_force(name):
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(3, 20, 12, generator=gen) * 4
+    z[:, :, :4] = -z[:, :, :4].abs() - 0.5  # four units negative everywhere
+    z[0, :, 4] = 30.0  # saturates tanh/sigmoid
+    act = build_activation({"fn": name})
+    h, dphi = act(z), probes.derivative(act, z)
+    stats = probes.layer_stats(z, h, dphi)
+    expected = brute_force(z, h, dphi)
+    for key in expected:
+        assert torch.allclose(stats[key], expected[key]), key
+    assert torch.allclose(stats["act_median"], h[:, :128].reshape(3, -1).median(1).values)
+
+
+def hand_built_net():
+    """Two models, 2 inputs, two hidden layers of 4 ReLU units; which units are dead is known by construction."""
+    net = StackedMLP(2, 1, depth=2, width=4, activation={"fn": "relu"}, n_models=2)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        w1, b1 = net.weights[0], net.biases[0]
+        w1[:, 0] = torch.tensor([1.0, 0.0]); b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
+        b1[:, 1] = -1.0  # dead: constant -1
+        w1[:, 2] = torch.tensor([0.0, 1.0])  # alive half the time
+        b1[:, 3] = 2.0  # alive, constant
+        b1[1, 0] = -10.0  # model 1: unit 0 dead too
+        net.weights[1][0, :, 0] = 1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
+        net.biases[1][1] = -1.0  # model 1, layer 2: all units dead -> the network's output is constant
+        net.weights[2][:, 0, :] = 1.0
+    return net
+
+
+def test_hand_built_network_dead_fractions_and_collapse():
+    x = torch.rand(64, 2) * 4 - 2
+    out, hidden = hand_built_net()(x, keep=True)
+    dead1 = probes.dead_units(hidden[0][0])
+    assert dead1.tolist() == [[False, True, False, False], [True, True, False, False]]
+    assert probes.dead_units(hidden[1][0]).float().mean(1).tolist() == [0.0, 1.0]
+    assert probes.collapsed(out).tolist() == [False, True]
+    act = build_activation({"fn": "relu"})
+    assert probes.frozen_units(probes.derivative(act, hidden[0][0])).tolist() == dead1.tolist()
+
+
+def test_sparsity_counts_exact_zeros_not_dead_units():
+    z = torch.tensor([[[1.0, -1.0], [-1.0, -2.0]]])  # unit 0 alive on one input, unit 1 dead
+    stats = probes.layer_stats(z, torch.relu(z), (z > 0).float())
+    assert stats["sparsity"].item() == 0.75 and stats["dead"].item() == 0.5
+
+
+def test_born_dead_frequency_matches_theory():
+    """GUIDE R1: width N, L layers, zero bias, symmetric weights: dead at a fixed input w.p. 1-(1-2^-N)^L."""
+    n_models, width, depth = 2000, 3, 10
+    net = StackedMLP(2, 1, depth, width, {"fn": "relu"}, n_models)
+    net.initialise({"fn": "he_normal"}, range(n_models))
+    with torch.no_grad():
+        _, hidden = net(torch.tensor([[0.7, -0.3]]), keep=True)
+    dead_layer = torch.stack([probes.dead_units(z).all(1) for z, _ in hidden]).any(0)
+    p_hat = dead_layer.float().mean().item()
+    p = 1 - (1 - 2.0**-width) ** depth
+    se = math.sqrt(p * (1 - p) / n_models)
+    assert abs(p_hat - p) < 3 * se, (p_hat, p)

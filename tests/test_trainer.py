@@ -1,0 +1,112 @@
+"""The stacked trainer: stacking changes nothing, seeds decide everything, divergence stays contained."""
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from deadunits import TrainSettings, load_dataset, load_model, save_stack, train_stack
+from deadunits.trainer import StackedOptimizer
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return load_dataset({"fn": "moons", "n_samples": 400})
+
+
+def run(data, lrs=(0.05,), seeds=(0,), activation="relu", epochs=3, **kw):
+    kw.setdefault("target", {"metric": "error", "value": 0.2})
+    settings = TrainSettings(epochs=epochs, batch_size=32, probe_size=128, **kw)
+    return train_stack(data, depth=3, width=16, activation={"fn": activation}, init={"fn": "he_normal"},
+                       lrs=lrs, seeds=seeds, settings=settings)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_model_in_a_stack_equals_model_alone(moons, optimizer):
+    lr = 0.05 if optimizer == "sgd" else 0.005
+    stack = run(moons, lrs=(lr / 2, lr), seeds=(0, 1, 2), optimizer=optimizer, activation="prelu")
+    alone = run(moons, lrs=(lr,), seeds=(1,), optimizer=optimizer, activation="prelu")
+    k = 4  # (lr, seed 1) is model 1 * 3 + 1
+    for name, p in stack.model.state_dict().items():
+        assert torch.allclose(p[k], alone.model.state_dict()[name][0], atol=1e-5), name
+    columns = ["dead_final", "final_test_loss", "final_train_acc", "steps_to_target", "loss_auc"]
+    got = stack.runs.loc[k, columns].astype(float).to_numpy()
+    want = alone.runs.loc[0, columns].astype(float).to_numpy()
+    assert got == pytest.approx(want, abs=1e-4, nan_ok=True)
+    assert stack.runs.loc[k, ["lr", "seed"]].tolist() == [lr, 1]
+
+
+def test_same_seed_same_numbers_different_seed_different(moons):
+    a, b, c = run(moons, seeds=(3,)), run(moons, seeds=(3,)), run(moons, seeds=(4,))
+    for name in ("runs", "curves", "layers"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.runs.final_test_loss[0] != c.runs.final_test_loss[0]
+
+
+def test_diverged_model_stops_and_leaves_the_others_alone():
+    data = load_dataset({"fn": "abs1d", "n_train": 256, "n_test": 64})
+    stack = run(data, lrs=(0.01, 50.0), seeds=(0,), target={"metric": "loss", "value": 0.01})
+    alone = run(data, lrs=(0.01,), seeds=(0,), target={"metric": "loss", "value": 0.01})
+    assert stack.runs.diverged.tolist() == [False, True]
+    assert stack.runs.diverged_step[1] >= 0
+    assert all(torch.isfinite(p).all() for p in stack.model.parameters()), "a diverged model keeps its last finite weights"
+    for name, p in stack.model.state_dict().items():
+        assert torch.allclose(p[0], alone.model.state_dict()[name][0], atol=1e-6), name
+    assert not stack.curves[(stack.curves.model == 1) & (stack.curves.epoch == 3)].active.item()
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_stacked_optimizer_matches_torch_optim(kind):
+    gen = torch.Generator().manual_seed(0)
+    start = torch.randn(2, 5, 3, generator=gen)
+    ours, theirs = start.clone().requires_grad_(), start[1].clone().requires_grad_()
+    settings = TrainSettings(optimizer=kind)
+    opt = StackedOptimizer([ours], torch.tensor([0.1, 0.03]), settings)
+    ref = (torch.optim.SGD([theirs], lr=0.03, momentum=0.9) if kind == "sgd" else torch.optim.Adam([theirs], lr=0.03))
+    for _ in range(5):
+        g = torch.randn(5, 3, generator=gen)
+        ours.grad = torch.stack([torch.full_like(g, math.nan), g])  # model 0 diverged: NaN grads, no update
+        theirs.grad = g.clone()
+        opt.step(torch.tensor([False, True]))
+        ref.step()
+    assert torch.allclose(ours[1], theirs, atol=1e-6)
+    assert torch.equal(ours[0], start[0])
+
+
+def test_target_is_censored_when_never_reached(moons):
+    result = run(moons, target={"metric": "error", "value": -1.0})
+    assert result.runs.steps_to_target.isna().all() and result.runs.epochs_to_target.isna().all()
+    easy = run(moons, target={"metric": "error", "value": 0.5})
+    assert (easy.runs.epochs_to_target >= 1).all() and (easy.runs.steps_to_target >= 1).all()
+
+
+def test_tables_have_one_row_per_model_epoch_and_layer(moons):
+    result = run(moons, lrs=(0.01, 0.1), seeds=(0, 1), epochs=2)
+    assert len(result.runs) == 4 and len(result.curves) == 4 * 3 and len(result.layers) == 4 * 3 * 3
+    layers = result.layers
+    assert ((layers.born_dead + layers.died - layers.dead).abs() < 1e-6).all(), "dead units are born dead or died"
+    assert (layers[layers.epoch == 0].revived == 0).all()
+    assert (result.layers.grad_norm_mean > 0).all()
+
+
+def test_saved_stack_loads_as_plain_sequential(moons, tmp_path):
+    result = run(moons, seeds=(0, 1, 2), activation="prelu")
+    path = tmp_path / "weights.pt"
+    save_stack(path, result.model, result.initial_state, {"seeds": [0, 1, 2]})
+    net = load_model(path, 2)
+    assert isinstance(net, torch.nn.Sequential) and isinstance(net[0], torch.nn.Linear)
+    x = moons.x_test[:10]
+    assert torch.allclose(net(x), result.model(x)[2], atol=1e-6)
+    first = load_model(path, 2, which="initial")
+    assert not torch.allclose(first(x), net(x))
+    with pytest.raises(IndexError, match="model index 3 out of range"):
+        load_model(path, 3)
+
+
+def test_bad_settings_fail_before_training(moons):
+    with pytest.raises(ValueError, match="optimizer 'rmsprop'"):
+        TrainSettings(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="learning rate -0.1 must be > 0"):
+        run(moons, lrs=(-0.1,))
+    with pytest.raises(ValueError, match="epochs = 0"):
+        TrainSettings(epochs=0)
