@@ -8,12 +8,12 @@ import torch
 
 def dead_units(z):
     """(K, W) mask: pre-activation <= 0 for every probe input (a ReLU there outputs 0 and gets no gradient)."""
-    return (z <= 0).all(dim=1)
+    return z.amax(dim=1) <= 0
 
 
 def frozen_units(dphi, threshold: float = 1e-3):
     """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the unit."""
-    return (dphi.abs() < threshold).all(dim=1)
+    return dphi.abs().amax(dim=1) < threshold
 
 
 def dormant_units(h, tau: float = 0.1):
@@ -45,14 +45,17 @@ def layer_stats(z, h, dphi, frozen_threshold: float = 1e-3, dormant_tau: float =
     """
     dead = dead_units(z)
     flat = h.reshape(h.shape[0], -1)
+    square = flat * flat
+    mean = flat.mean(1)
+    var = square.mean(1) - mean * mean  # one pass each; torch.std_mean costs several times more here
     return {
         "dead_mask": dead,
         "dead": dead.float().mean(1),
         "frozen": frozen_units(dphi, frozen_threshold).float().mean(1),
         "dormant": dormant_units(h, dormant_tau).float().mean(1),
         "sparsity": (flat == 0).float().mean(1),
-        "act_mean": flat.mean(1),
+        "act_mean": mean,
         "act_median": h[:, :median_inputs].reshape(h.shape[0], -1).median(1).values,
-        "act_std": flat.std(1),
-        "act_sq_length": h.pow(2).sum(-1).mean(1),
+        "act_std": var.clamp_min(0).sqrt(),
+        "act_sq_length": square.view(h.shape).sum(-1).mean(1),
     }

@@ -65,19 +65,20 @@ class StackedOptimizer:
     def step(self, active):
         self.t += 1
         rate = self.lrs * active
+        masked = not bool(active.all())  # a diverged model's grads may be NaN: zero them before they reach the state
         for i, p in enumerate(self.params):
             shape = (-1,) + (1,) * (p.dim() - 1)
-            g = torch.where(active.view(shape), p.grad, 0.0)
+            g = torch.where(active.view(shape), p.grad, 0.0) if masked else p.grad
             r = rate.view(shape)
-            if self.second is None:
-                self.first[i].mul_(self.s.momentum).add_(g)
-                p.data.sub_(r * self.first[i])
+            if self.second is None:  # buf = momentum * buf + g; p -= lr * buf, in two passes over memory
+                torch.add(g, self.first[i], alpha=self.s.momentum, out=self.first[i])
+                p.data.addcmul_(r, self.first[i], value=-1)
             else:
                 b1, b2 = self.s.betas
                 self.first[i].lerp_(g, 1 - b1)
                 self.second[i].mul_(b2).addcmul_(g, g, value=1 - b2)
                 denom = (self.second[i] / (1 - b2**self.t)).sqrt_().add_(1e-8)
-                p.data.sub_(r * self.first[i] / (1 - b1**self.t) / denom)
+                p.data.addcdiv_(r * self.first[i], denom, value=-1 / (1 - b1**self.t))
 
 
 def loss_and_error(out, y, regression: bool):
@@ -203,7 +204,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
             out = model(xb)
             loss, err = loss_and_error(out, yb, regression)
             finite_loss = torch.isfinite(loss)
-            model.zero_grad(set_to_none=False)
+            model.zero_grad(set_to_none=True)
             torch.where(active & finite_loss, loss, 0.0).sum().backward()
             loss = loss.detach()
             norms = layer_grad_norms()
