@@ -177,3 +177,14 @@ def read_idx(path) -> np.ndarray:
     if data.size != math.prod(dims):
         raise ValueError(f"{path}: header says {dims} but holds {data.size} values (truncated download?)")
     return data.reshape(dims)
+
+
+def save_dataset(data: Dataset, path) -> None:
+    """Cache a built dataset, so training jobs skip regenerating it (MNIST-1D takes 3 s)."""
+    from deadunits.io import atomic_write
+
+    atomic_write(path, lambda tmp: torch.save(vars(data), tmp))
+
+
+def read_dataset(path) -> Dataset:
+    return Dataset(**torch.load(path, weights_only=True))

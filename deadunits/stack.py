@@ -9,6 +9,7 @@ from torch import nn
 
 from deadunits.activations import build_activation, export_activation
 from deadunits.inits import build_init
+from deadunits.io import atomic_write
 
 
 def model_generators(seed: int, device="cpu"):
@@ -77,7 +78,8 @@ def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None
     arch = dict(in_dim=model.weights[0].shape[2], out_dim=model.weights[-1].shape[1], depth=len(model.acts),
                 width=model.weights[0].shape[1], activation=model.activation_spec, n_models=model.n_models)
     final = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"arch": arch, "initial": initial_state, "final": final, "meta": meta}, path)
+    saved = {"arch": arch, "initial": initial_state, "final": final, "meta": meta}
+    atomic_write(path, lambda tmp: torch.save(saved, tmp))
 
 
 def load_model(path, i: int, which: str = "final") -> nn.Sequential:

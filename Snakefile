@@ -1,0 +1,20 @@
+# deadunits: train grids of MLPs, tabulate which units die, draw the figures, render the report.
+# Run `snakemake` (the default profile in workflow/profiles/default uses every core).
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        rules.report.output.html,

@@ -1,0 +1,195 @@
+"""Report figures. A new figure is one function here, one entry under ``figures:`` in config.yaml
+(naming the experiment it draws from) and one caption in workflow/report/<name>.rst.
+
+Each function takes the aggregated tables (``runs``, ``curves``, ``layers``), the config and the
+experiment name, and returns a matplotlib figure.
+"""
+import numpy as np
+import pandas as pd
+import torch
+
+from deadunits.activations import build_activation
+from deadunits.registry import Registry
+
+FIGURES = Registry("figure")
+CI = dict(errorbar=("ci", 95), n_boot=300, seed=0)  # seaborn's bootstrap over seeds: fixed, and cheap enough
+figure = FIGURES.register
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper")
+    return plt, sns
+
+
+def _pick(table: pd.DataFrame, experiment: str | None, finite_only: bool = False) -> pd.DataFrame:
+    """The rows of one experiment; ``finite_only`` drops diverged models (their last weights can be huge)."""
+    if finite_only:
+        table = table[~table.diverged]
+    if experiment is None:
+        return table
+    picked = table[table.experiment == experiment]
+    if picked.empty:
+        raise ValueError(f"figure needs experiment {experiment!r}, which has no runs; known: {sorted(table.experiment.unique())}")
+    return picked
+
+
+def _final(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table.epoch == table.epoch.max()]
+
+
+@figure("activation_functions")
+def activation_functions(tables, config, experiment):
+    """Each configured activation and its derivative on [-4, 4]."""
+    plt, sns = _plt()
+    z = torch.linspace(-4, 4, 401).view(1, 1, -1)
+    rows = []
+    for name, spec in config["activations"].items():
+        act = build_activation(spec, 1, 401)
+        zz = z.clone().requires_grad_(True)
+        y = act(zz)
+        (dy,) = torch.autograd.grad(y.sum(), zz)
+        rows.append(pd.DataFrame({"z": z.flatten(), "phi(z)": y.detach().flatten(), "phi'(z)": dy.flatten(), "activation": name}))
+    df = pd.concat(rows).melt(id_vars=["z", "activation"], var_name="curve")
+    grid = sns.relplot(df, x="z", y="value", hue="activation", col="curve", kind="line", height=3.2, facet_kws={"sharey": False})
+    grid.set(ylim=(-2, 4))
+    return grid.figure
+
+
+@figure("dead_heatmap")
+def dead_heatmap(tables, config, experiment):
+    """Final dead fraction, mean over seeds and lrs, activation x depth, one panel per init."""
+    plt, sns = _plt()
+    runs = _pick(tables["runs"], experiment)
+    inits = sorted(runs.init.unique())
+    fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.8), squeeze=False)
+    for ax, init in zip(axes[0], inits):
+        grid = runs[runs.init == init].pivot_table(index="activation", columns="depth", values="dead_final", aggfunc="mean")
+        sns.heatmap(grid, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=ax is axes[0][-1])
+        ax.set_title(f"init {init}: dead fraction after training")
+    fig.tight_layout()
+    return fig
+
+
+@figure("dead_by_layer")
+def dead_by_layer(tables, config, experiment):
+    """Per-layer dead fraction at the end of training for the deepest nets, by activation."""
+    plt, sns = _plt()
+    layers = _final(_pick(tables["layers"], experiment))
+    layers = layers[layers.depth == layers.depth.max()]
+    ax = sns.lineplot(layers, x="layer", y="dead", hue="activation", style="init", **CI)
+    ax.set(title=f"dead units per layer, depth {layers.depth.max()}, end of training", ylabel="dead fraction")
+    return ax.figure
+
+
+@figure("dead_over_training")
+def dead_over_training(tables, config, experiment):
+    """Dead units split into born dead (dead at init) and died (alive at init), and revived units, per epoch."""
+    plt, sns = _plt()
+    layers = _pick(tables["layers"], experiment)
+    df = layers.groupby(["activation", "epoch", "run_id"])[["born_dead", "died", "revived"]].mean().reset_index()
+    df = df.melt(id_vars=["activation", "epoch", "run_id"], var_name="status", value_name="fraction of units")
+    grid = sns.relplot(df, x="epoch", y="fraction of units", hue="status", col="activation", col_wrap=4, kind="line",
+                       **CI, height=2.4)
+    return grid.figure
+
+
+@figure("loss_curves")
+def loss_curves(tables, config, experiment):
+    """Training and test loss per epoch, mean and 95% CI over seeds, per activation (all lrs pooled by lr)."""
+    plt, sns = _plt()
+    curves = _pick(tables["curves"], experiment)
+    df = curves.melt(id_vars=["activation", "epoch", "lr", "depth"], value_vars=["train_loss", "test_loss"], var_name="split")
+    grid = sns.relplot(df, x="epoch", y="value", hue="activation", col="split", row="depth", kind="line",
+                       **CI, height=2.6, facet_kws={"sharey": False})
+    grid.set(yscale="log")
+    return grid.figure
+
+
+@figure("convergence")
+def convergence(tables, config, experiment):
+    """Optimizer steps until the smoothed training metric reaches the target (censored runs left out)."""
+    plt, sns = _plt()
+    runs = _pick(tables["runs"], experiment)
+    ax = sns.pointplot(runs, x="activation", y="steps_to_target", hue="lr", **CI, dodge=0.4, linestyle="none")
+    ax.set(title="steps to target (reached runs only)", yscale="log")
+    ax.tick_params(axis="x", rotation=45)
+    return ax.figure
+
+
+@figure("grad_norms")
+def grad_norms(tables, config, experiment):
+    """Weight-gradient L2 norm per layer, at init (fixed batch) and at the last epoch (mean over steps)."""
+    plt, sns = _plt()
+    layers = _pick(tables["layers"], experiment)
+    layers = layers[layers.epoch.isin([0, layers.epoch.max()]) & (layers.depth == layers.depth.max())]
+    layers = layers.assign(when=np.where(layers.epoch == 0, "at init", "last epoch"))
+    grid = sns.relplot(layers, x="layer", y="grad_norm_mean", hue="init", style="activation", col="when", kind="line",
+                       **CI, height=3)
+    grid.set(yscale="log")
+    return grid.figure
+
+
+@figure("dead_vs_lr")
+def dead_vs_lr(tables, config, experiment):
+    """Final dead fraction against learning rate (CS231n: 'as much as 40% can be dead')."""
+    plt, sns = _plt()
+    runs = _pick(tables["runs"], experiment)
+    ax = sns.lineplot(runs, x="lr", y="dead_final", hue="activation", marker="o", **CI)
+    ax.axhline(0.4, ls="--", c="grey")
+    ax.set(xscale="log", ylabel="dead fraction after training", title="dead units against learning rate")
+    return ax.figure
+
+
+@figure("prelu_slopes")
+def prelu_slopes(tables, config, experiment):
+    """Learned PReLU negative slope per layer at the end of training (init 0.25)."""
+    plt, sns = _plt()
+    layers = _final(_pick(tables["layers"], experiment, finite_only=True)).dropna(subset=["prelu_slope"])
+    ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
+    ax.axhline(0.25, ls="--", c="grey")
+    ax.set(title="learned PReLU slopes (dashed: init)")
+    return ax.figure
+
+
+@figure("bias_shift")
+def bias_shift(tables, config, experiment):
+    """Mean and median activation per layer at the end of training, by activation (ELU's claim: near 0)."""
+    plt, sns = _plt()
+    layers = _final(_pick(tables["layers"], experiment, finite_only=True))
+    layers = layers[layers.depth == layers.depth.max()]
+    df = layers.melt(id_vars=["activation", "layer"], value_vars=["act_mean", "act_median"], var_name="statistic")
+    grid = sns.relplot(df, x="layer", y="value", hue="activation", col="statistic", kind="line", **CI, height=3)
+    return grid.figure
+
+
+@figure("accuracy")
+def accuracy(tables, config, experiment):
+    """Final test accuracy per activation and dataset, mean and 95% CI over seeds (best lr per activation)."""
+    plt, sns = _plt()
+    runs = _pick(tables["runs"], experiment)
+    best_lr = runs.groupby(["dataset", "activation", "depth", "lr"]).final_test_acc.mean().reset_index()
+    best_lr = best_lr.loc[best_lr.groupby(["dataset", "activation", "depth"]).final_test_acc.idxmax()]
+    runs = runs.merge(best_lr[["dataset", "activation", "depth", "lr"]])
+    grid = sns.catplot(runs, x="activation", y="final_test_acc", hue="depth", col="dataset", kind="bar",
+                       **CI, height=3.2, aspect=1.6)
+    grid.tick_params(axis="x", rotation=45)
+    return grid.figure
+
+
+@figure("collapse")
+def collapse(tables, config, experiment):
+    """Share of networks whose output is constant over the probe set: at init (born dead) and after training."""
+    plt, sns = _plt()
+    runs = _pick(tables["runs"], experiment)
+    df = runs.melt(id_vars=["activation", "init", "width"], value_vars=["born_dead", "collapsed"], var_name="when")
+    df["value"] = df.value.astype(float)
+    grid = sns.catplot(df, x="init", y="value", hue="activation", col="when", row="width", kind="bar",
+                       **CI, height=2.8, aspect=1.3)
+    grid.set(ylabel="collapsed networks", ylim=(0, 1))
+    return grid.figure

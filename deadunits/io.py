@@ -1,0 +1,58 @@
+"""Writing results so that a crash never leaves a half-written file that looks complete, and
+stamping every row with where it came from (config entry, code version, machine)."""
+import os
+import platform
+import socket
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+
+def atomic_write(path, write) -> None:
+    """Call ``write(tmp_path)``, then rename over ``path``: readers see the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(df: pd.DataFrame, path) -> None:
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def read_parquet(path) -> pd.DataFrame:
+    """Read a results table; a truncated or foreign file gets an error that names it and the fix."""
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        raise ValueError(f"{path}: not a readable results table ({err}); delete it and run snakemake again "
+                         f"to regenerate it") from None
+
+
+@cache
+def code_version() -> str:
+    """The git commit of the checkout (with -dirty when it has local changes), else the package version."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=here,
+                             capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib.metadata import version
+
+    return f"deadunits-{version('deadunits')}"
+
+
+def provenance(device) -> dict:
+    """What made a result: code version, machine, library versions, device."""
+    return dict(code_version=code_version(), machine=f"{socket.gethostname()} {platform.machine()} {os.cpu_count()}cpu",
+                torch_version=torch.__version__, device=str(device))

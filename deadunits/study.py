@@ -1,0 +1,98 @@
+"""From config.yaml to training jobs: expand experiments into cells, check names before any work.
+
+A cell is one stack: an experiment's (dataset, activation, init, optimizer, depth, width) and a block
+of seeds, with every learning rate of that optimizer trained alongside. Its id is also its path
+under results/train/, so adding an activation, init, dataset, depth or seed block adds cells and
+leaves every existing one (and its files) alone.
+"""
+import itertools
+
+from deadunits.activations import check_activation
+from deadunits.datasets import DATASETS
+from deadunits.inits import build_init
+from deadunits.trainer import TrainSettings
+
+KEYS = ["experiment", "dataset", "activation", "init", "optimizer", "depth", "width", "seeds"]
+
+
+class ConfigError(ValueError):
+    """A config value that names something unknown or impossible; the message names value and fix."""
+
+
+def canonical(value):
+    """Dicts with sorted keys, recursively: reordering keys in config.yaml must not look like a change."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
+def _names(experiment: str, field: str, chosen, registry: dict):
+    names = list(registry) if chosen == "all" else list(chosen)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ConfigError(f"experiments.{experiment}.{field}: unknown name {unknown[0]!r}; "
+                          f"define it under {field}: or pick one of {sorted(registry)}")
+    return names
+
+
+def check_registries(config: dict) -> None:
+    """Build every activation and init entry once and check dataset arguments, so typos fail in seconds."""
+    for name, spec in config["activations"].items():
+        _check(f"activations.{name}", lambda: check_activation(spec))
+    for name, spec in config["inits"].items():
+        _check(f"inits.{name}", lambda: build_init(spec))
+    for name, spec in config["datasets"].items():
+        args = {k: v for k, v in spec.items() if k != "fn"}
+        _check(f"datasets.{name}", lambda: DATASETS.check_kwargs(spec["fn"], args))
+
+
+def _check(where, build):
+    try:
+        build()
+    except (KeyError, TypeError, ValueError) as err:
+        raise ConfigError(f"{where}: {err.args[0] if err.args else err}") from None
+
+
+def settings_for(config: dict, experiment: dict) -> dict:
+    merged = {**config.get("defaults", {}), **experiment.get("settings", {})}
+    TrainSettings(**merged)  # raises on impossible values
+    return merged
+
+
+def plan_cells(config: dict) -> dict:
+    """Every cell of every experiment, by id; raises ConfigError before anything is trained."""
+    check_registries(config)
+    cells = {}
+    for exp_name, exp in config["experiments"].items():
+        settings = settings_for(config, exp)
+        datasets = _names(exp_name, "datasets", exp["datasets"], config["datasets"])
+        activations = _names(exp_name, "activations", exp["activations"], config["activations"])
+        inits = _names(exp_name, "inits", exp["inits"], config["inits"])
+        block = exp.get("seed_block", exp["seeds"])
+        seed_blocks = [(lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)]
+        grid = itertools.product(datasets, activations, inits, exp["optimizers"].items(), exp["depths"],
+                                 exp["widths"], seed_blocks)
+        for dataset, activation, init, (optimizer, lrs), depth, width, (lo, hi) in grid:
+            key = dict(experiment=exp_name, dataset=dataset, activation=activation, init=init,
+                       optimizer=optimizer, depth=depth, width=width, seeds=f"{lo}-{hi}")
+            cell_id = f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/d{depth}-w{width}/s{lo}-{hi}"
+            cells[cell_id] = canonical(dict(
+                key=key, lrs=list(lrs), seeds=list(range(lo, hi + 1)),
+                dataset_spec=config["datasets"][dataset],
+                activation_spec=config["activations"][activation],
+                init_spec=config["inits"][init],
+                settings={**settings, "optimizer": optimizer},
+            ))
+    if not cells:
+        raise ConfigError("the config plans no training job: every experiment's grid is empty")
+    return cells
+
+
+def cell_cost(cell: dict, in_dim: int = 784, n_train: int = 4000) -> float:
+    """Rough training FLOPs of a cell (6 x params x examples), for per-job cluster resources."""
+    width, depth = cell["key"]["width"], cell["key"]["depth"]
+    params = in_dim * width + (depth - 1) * width * width + width * 10
+    models = len(cell["lrs"]) * len(cell["seeds"])
+    return 6.0 * params * n_train * cell["settings"].get("epochs", 10) * models

@@ -1,0 +1,12 @@
+"""Rule figures: aggregated tables -> one PNG and one SVG per entry under config `figures:`."""
+import matplotlib.pyplot as plt
+
+from deadunits.figures import FIGURES
+from deadunits.io import atomic_write, read_parquet
+
+tables = {name: read_parquet(getattr(snakemake.input, name)) for name in ("runs", "curves", "layers")}
+for (name, options), png, svg in zip(snakemake.config["figures"].items(), snakemake.output.png, snakemake.output.svg):
+    fig = FIGURES.get(name)(tables, snakemake.config, (options or {}).get("experiment"))
+    for path in (png, svg):
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=130, bbox_inches="tight", format=path.rsplit(".", 1)[1]))
+    plt.close(fig)

@@ -1,0 +1,123 @@
+"""The Snakemake workflow end to end on tests/config/tiny.yaml, and the config checks in front of it."""
+import copy
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from deadunits.study import ConfigError, plan_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "config" / "tiny.yaml"
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def snakemake(workdir, *args, config=TINY):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(config), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+def planned_jobs(result) -> dict:
+    """Job counts from the 'Job stats' table of a dry run."""
+    table = result.stdout.split("Job stats:")[1].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_tiny_config_runs_the_whole_dag(tiny_run):
+    runs = pd.read_parquet(tiny_run / "results/tables/runs.parquet")
+    config = yaml.safe_load(TINY.read_text())
+    assert len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 2 * 1 * 20  # grid: acts x inits x depths x lrs x seeds; collapse
+    for column in ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr", "seed",
+                   "dead_init", "dead_final", "frozen_final", "dormant_final", "born_dead", "collapsed", "diverged",
+                   "steps_to_target", "epochs_to_target", "final_test_acc", "code_version", "machine"]:
+        assert column in runs, column
+    layers = pd.read_parquet(tiny_run / "results/tables/layers.parquet")
+    assert {"dead", "frozen", "dormant", "act_mean", "act_median", "act_std", "grad_norm_mean", "grad_norm_max",
+            "prelu_slope", "epoch", "layer"} <= set(layers.columns)
+    summary = pd.read_csv(tiny_run / "results/tables/summary.csv")
+    assert {"dead_final_mean", "dead_final_ci_low", "dead_final_ci_high", "n"} <= set(summary.columns)
+    for name in config["figures"]:
+        assert (tiny_run / f"results/figures/{name}.png").stat().st_size > 5000
+        assert (tiny_run / f"results/figures/{name}.svg").exists()
+    html = (tiny_run / "report/report.html").read_text()
+    assert html.count("data:image/png;base64") >= len(config["figures"]), "figures embedded"
+    assert "def finding_" not in html, "code hidden"
+    assert re.search(r"\d+ trained models", html)
+    assert (tiny_run / "results/benchmarks/aggregate.tsv").exists()
+
+
+def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, tmp_path):
+    assert "Nothing to be done" in snakemake(tiny_run, "-n").stdout
+    config = yaml.safe_load(TINY.read_text())
+    config["activations"]["leaky_0.2"] = {"fn": "leaky_relu", "negative_slope": 0.2}
+    extended = tmp_path / "extended.yaml"
+    extended.write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(snakemake(tiny_run, "-n", config=extended))
+    assert jobs == {"train": 2, "aggregate": 1, "figures": 1, "report": 1, "all": 1, "total": 6}
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["experiments"]["grid"].update(depths=[0]), "0 is less than the minimum of 1"),
+    (lambda c: c["experiments"]["grid"].update(depths=[-2]), "-2 is less than the minimum of 1"),
+    (lambda c: c["experiments"]["grid"].update(optimizers={"sgd": [0.0]}), "0.0 is less than or equal to the minimum of 0"),
+    (lambda c: c["experiments"]["grid"].update(seeds=2.5), "2.5 is not of type 'integer'"),
+    (lambda c: c["experiments"]["grid"].update(depths=[]), r"\[\] should be non-empty"),
+    (lambda c: c["experiments"]["grid"].update(dephts=[2]), "'dephts' was unexpected"),
+    (lambda c: c["experiments"]["grid"].update(optimizers={"rmsprop": [0.1]}), "'rmsprop' was unexpected"),
+])
+def test_schema_rejects_bad_values(edit, message):
+    config = yaml.safe_load(TINY.read_text())
+    edit(config)
+    with pytest.raises(Exception, match=message):
+        validate(config, str(SCHEMA))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
+     "experiments.grid.activations: unknown name 'swish'; define it under activations: or pick one of"),
+    (lambda c: c["experiments"]["grid"].update(datasets=["cifar10"]), "experiments.grid.datasets: unknown name 'cifar10'"),
+    (lambda c: c["activations"].update(bad={"fn": "relu6"}), "activations.bad: unknown activation 'relu6'; known:"),
+    (lambda c: c["inits"].update(bad={"fn": "he_normal", "gain": 2}), "inits.bad: init 'he_normal' takes no argument 'gain'"),
+    (lambda c: c["datasets"].update(bad={"fn": "digits", "n": 3}), "datasets.bad: dataset 'digits' takes no argument 'n'"),
+    (lambda c: c["experiments"]["grid"].update(settings={"target": {"metric": "accuracy", "value": 1}}), "target metric 'accuracy'"),
+])
+def test_config_names_are_checked_before_training(edit, message):
+    config = yaml.safe_load(TINY.read_text())
+    edit(config)
+    with pytest.raises((ConfigError, ValueError), match=re.escape(message) if "\\" not in message else message):
+        plan_cells(config)
+
+
+def test_snakemake_reports_a_bad_config_in_seconds(tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["experiments"]["grid"]["activations"] = ["relu", "swish"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", config=bad)
+    assert result.returncode != 0
+    assert "unknown name 'swish'" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_default_config_is_valid_and_large_enough():
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    validate(copy.deepcopy(config), str(SCHEMA))
+    cells = plan_cells(config)
+    models = sum(len(c["lrs"]) * len(c["seeds"]) for c in cells.values())
+    assert models >= 2000
+    depths = {c["key"]["depth"] for c in cells.values()}
+    assert min(depths) <= 2 and max(depths) >= 32

@@ -1,0 +1,18 @@
+# Validate the config, then expand its experiments into training cells (deadunits/study.py).
+from snakemake.utils import validate
+
+from deadunits.study import canonical, cell_cost, plan_cells
+
+
+validate(config, "../schemas/config.schema.yaml")
+CELLS = plan_cells(config)
+
+
+def train_outputs(name):
+    return expand("results/train/{cell}/{name}", cell=CELLS, name=name)
+
+
+def train_resources(wildcards):
+    """Per-job memory and runtime for cluster executors, scaled by the cell's size."""
+    gflop = cell_cost(CELLS[wildcards.cell]) / 1e9
+    return {"mem_mb": 2000 + int(gflop * 2), "runtime": 10 + int(gflop / 600)}

@@ -1,0 +1,17 @@
+rule figures:
+    input:
+        runs=rules.aggregate.output.runs,
+        curves=rules.aggregate.output.curves,
+        layers=rules.aggregate.output.layers,
+    output:
+        png=[
+            report(f"results/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures")
+            for name in config.get("figures", {})
+        ],
+        svg=[f"results/figures/{name}.svg" for name in config.get("figures", {})],
+    log:
+        "results/logs/figures.log",
+    benchmark:
+        "results/benchmarks/figures.tsv"
+    script:
+        "../../scripts/figures.py"

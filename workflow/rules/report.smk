@@ -1,0 +1,18 @@
+rule report:
+    input:
+        notebook=workflow.source_path("../../report/report.ipynb"),
+        runs=rules.aggregate.output.runs,
+        curves=rules.aggregate.output.curves,
+        layers=rules.aggregate.output.layers,
+        summary=rules.aggregate.output.summary,
+        figures=rules.figures.output.png,
+        benchmarks=expand("results/benchmarks/train/{cell}.tsv", cell=CELLS),
+    params:
+        captions=f"{workflow.basedir}/workflow/report",
+    output:
+        notebook="results/report/report.ipynb",
+        html="report/report.html",
+    log:
+        "results/logs/report.log",
+    script:
+        "../../scripts/report.py"
