@@ -13,7 +13,7 @@ def dead_units(z):
 
 def frozen_units(dphi, threshold: float = 1e-3):
     """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the unit."""
-    return dphi.abs().amax(dim=1) < threshold
+    return torch.maximum(dphi.amax(dim=1), -dphi.amin(dim=1)) < threshold  # max |phi'|, without an abs() copy
 
 
 def dormant_units(h, tau: float = 0.1):
@@ -37,17 +37,17 @@ def collapsed(out, rtol: float = 1e-6):
     return spread <= rtol * out.abs().amax(dim=(1, 2)).clamp_min(1.0)
 
 
-def layer_stats(z, h, dphi, frozen_threshold: float = 1e-3, dormant_tau: float = 0.1, median_inputs: int = 128) -> dict:
+def layer_stats(z, h, dphi, frozen_threshold: float = 1e-3, dormant_tau: float = 0.1, median_inputs: int = 64) -> dict:
     """Per-model fractions and moments of one hidden layer, plus its dead mask (for born/died/revived).
 
     The median (bias shift) is taken over the first ``median_inputs`` probe inputs: an exact median
     over all of them costs more than the rest of the probe together.
     """
     dead = dead_units(z)
-    flat = h.reshape(h.shape[0], -1)
-    square = flat * flat
+    k, p, w = h.shape
+    flat = h.reshape(k, -1)
     mean = flat.mean(1)
-    var = square.mean(1) - mean * mean  # one pass each; torch.std_mean costs several times more here
+    sum_sq = torch.linalg.vector_norm(flat, dim=1).square()
     return {
         "dead_mask": dead,
         "dead": dead.float().mean(1),
@@ -55,7 +55,7 @@ def layer_stats(z, h, dphi, frozen_threshold: float = 1e-3, dormant_tau: float =
         "dormant": dormant_units(h, dormant_tau).float().mean(1),
         "sparsity": (flat == 0).float().mean(1),
         "act_mean": mean,
-        "act_median": h[:, :median_inputs].reshape(h.shape[0], -1).median(1).values,
-        "act_std": var.clamp_min(0).sqrt(),
-        "act_sq_length": square.view(h.shape).sum(-1).mean(1),
+        "act_median": h[:, :median_inputs].reshape(k, -1).median(1).values,
+        "act_std": (sum_sq / flat.shape[1] - mean * mean).clamp_min(0).sqrt(),
+        "act_sq_length": sum_sq / p,  # mean over probe inputs of |h(x)|^2
     }

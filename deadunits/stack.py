@@ -27,7 +27,9 @@ class StackedMLP(nn.Module):
             raise ValueError(f"need depth >= 1, width >= 1 and n_models >= 1, got {depth}, {width}, {n_models}")
         dims = [in_dim] + [width] * depth + [out_dim]
         self.activation_spec = dict(activation)
-        self.weights = nn.ParameterList(nn.Parameter(torch.empty(n_models, o, i)) for i, o in zip(dims, dims[1:]))
+        # (K, in, out), the transpose of nn.Linear's layout: forward is h @ W and the weight gradient
+        # h^T @ dz lands in this layout directly (stored as (K, out, in), autograd copies every step)
+        self.weights = nn.ParameterList(nn.Parameter(torch.empty(n_models, i, o)) for i, o in zip(dims, dims[1:]))
         self.biases = nn.ParameterList(nn.Parameter(torch.empty(n_models, o)) for o in dims[1:])
         self.acts = nn.ModuleList(build_activation(activation, n_models, width) for _ in range(depth))
 
@@ -41,10 +43,10 @@ class StackedMLP(nn.Module):
         for k, seed in enumerate(seeds):
             generator = model_generators(int(seed))[0]
             for w, b in zip(self.weights, self.biases):
-                w_k, b_k = torch.empty(w.shape[1:]), torch.empty(b.shape[1:])
+                w_k, b_k = torch.empty(w.shape[2], w.shape[1]), torch.empty(b.shape[1:])  # (out, in), as nn.Linear
                 fill(w_k, b_k, generator)
                 with torch.no_grad():
-                    w[k].copy_(w_k)
+                    w[k].copy_(w_k.T)
                     b[k].copy_(b_k)
 
     def forward(self, x, keep: bool = False):
@@ -53,7 +55,7 @@ class StackedMLP(nn.Module):
         hidden = []
         h = x
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2)) if h.dim() == 3 else torch.matmul(h, w.transpose(1, 2)) + b.unsqueeze(1)
+            z = torch.baddbmm(b.unsqueeze(1), h, w) if h.dim() == 3 else torch.matmul(h, w) + b.unsqueeze(1)
             if layer == len(self.acts):
                 return (z, hidden) if keep else z
             h = self.acts[layer](z)
@@ -64,8 +66,8 @@ class StackedMLP(nn.Module):
         """Model ``i`` as a plain ``nn.Sequential`` of ``nn.Linear`` and activation modules."""
         layers = []
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            linear = nn.Linear(w.shape[2], w.shape[1])
-            linear.weight.data.copy_(w.detach()[i])
+            linear = nn.Linear(w.shape[1], w.shape[2])
+            linear.weight.data.copy_(w.detach()[i].T)
             linear.bias.data.copy_(b.detach()[i])
             layers.append(linear)
             if layer < len(self.acts):
@@ -75,8 +77,8 @@ class StackedMLP(nn.Module):
 
 def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None:
     """Save initial and final weights of every model in the stack, with what is needed to rebuild it."""
-    arch = dict(in_dim=model.weights[0].shape[2], out_dim=model.weights[-1].shape[1], depth=len(model.acts),
-                width=model.weights[0].shape[1], activation=model.activation_spec, n_models=model.n_models)
+    arch = dict(in_dim=model.weights[0].shape[1], out_dim=model.weights[-1].shape[2], depth=len(model.acts),
+                width=model.weights[0].shape[2], activation=model.activation_spec, n_models=model.n_models)
     final = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     saved = {"arch": arch, "initial": initial_state, "final": final, "meta": meta}
     atomic_write(path, lambda tmp: torch.save(saved, tmp))

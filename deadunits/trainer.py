@@ -34,7 +34,7 @@ class TrainSettings:
     ema: float = 0.9  # smoothing of the minibatch metric that decides steps_to_target
 
     def __post_init__(self):
-        if self.optimizer not in ("sgd", "adam"):
+        if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer {self.optimizer!r}; expected 'sgd' or 'adam'")
         if self.target.get("metric") not in ("error", "loss"):
             raise ValueError(f"target metric {self.target.get('metric')!r}; expected 'error' or 'loss'")
@@ -50,35 +50,56 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-class StackedOptimizer:
-    """SGD with momentum, or Adam, as PyTorch defines them, with one learning rate per model.
+def _per_model(mask, p):
+    return mask.view((-1,) + (1,) * (p.dim() - 1))
 
-    Models whose ``active`` flag is off (diverged) get no update; their state never turns NaN.
+
+class StackedSGD:
+    """SGD with momentum (PyTorch's definition) and one learning rate per model.
+
+    SGD with momentum is linear in the gradient, so model k's learning rate is folded into its loss
+    (``loss_weight``) and PyTorch's fused SGD runs with lr=1: one pass over memory per parameter.
+    A stopped (diverged) model gets its gradient and momentum zeroed, so it never moves again.
     """
 
-    def __init__(self, params, lrs, settings: TrainSettings):
-        self.params, self.lrs, self.s = list(params), lrs, settings
+    def __init__(self, params, lrs, settings: "TrainSettings"):
+        self.params, self.loss_weight = list(params), lrs
+        self.opt = torch.optim.SGD(self.params, lr=1.0, momentum=settings.momentum, fused=True)
+
+    def step(self, active):
+        if not bool(active.all()):  # a diverged model's gradients may be NaN
+            for p in self.params:
+                stopped = _per_model(~active, p)
+                p.grad.masked_fill_(stopped, 0.0)
+                buffer = self.opt.state.get(p, {}).get("momentum_buffer")
+                if buffer is not None:
+                    buffer.masked_fill_(stopped, 0.0)
+        self.opt.step()
+
+
+class StackedAdam:
+    """Adam (PyTorch's definition) with one learning rate per model; stopped models get no update."""
+
+    def __init__(self, params, lrs, settings: "TrainSettings"):
+        self.params, self.lrs, self.betas = list(params), lrs, settings.betas
+        self.loss_weight = torch.ones_like(lrs)
         self.first = [torch.zeros_like(p) for p in self.params]
-        self.second = [torch.zeros_like(p) for p in self.params] if settings.optimizer == "adam" else None
+        self.second = [torch.zeros_like(p) for p in self.params]
         self.t = 0
 
     def step(self, active):
         self.t += 1
+        b1, b2 = self.betas
         rate = self.lrs * active
-        masked = not bool(active.all())  # a diverged model's grads may be NaN: zero them before they reach the state
-        for i, p in enumerate(self.params):
-            shape = (-1,) + (1,) * (p.dim() - 1)
-            g = torch.where(active.view(shape), p.grad, 0.0) if masked else p.grad
-            r = rate.view(shape)
-            if self.second is None:  # buf = momentum * buf + g; p -= lr * buf, in two passes over memory
-                torch.add(g, self.first[i], alpha=self.s.momentum, out=self.first[i])
-                p.data.addcmul_(r, self.first[i], value=-1)
-            else:
-                b1, b2 = self.s.betas
-                self.first[i].lerp_(g, 1 - b1)
-                self.second[i].mul_(b2).addcmul_(g, g, value=1 - b2)
-                denom = (self.second[i] / (1 - b2**self.t)).sqrt_().add_(1e-8)
-                p.data.addcdiv_(r * self.first[i], denom, value=-1 / (1 - b1**self.t))
+        for p, m, v in zip(self.params, self.first, self.second):
+            g = torch.where(_per_model(active, p), p.grad, 0.0)
+            m.lerp_(g, 1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v / (1 - b2**self.t)).sqrt_().add_(1e-8)
+            p.data.addcdiv_(_per_model(rate, p) * m, denom, value=-1 / (1 - b1**self.t))
+
+
+OPTIMIZERS = {"sgd": StackedSGD, "adam": StackedAdam}
 
 
 def loss_and_error(out, y, regression: bool):
@@ -123,7 +144,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     regression = data.is_regression
     s = settings
     data_generators = [model_generators(seed)[1] for seed in seed_of]
-    optimizer = StackedOptimizer(model.parameters(), torch.tensor(lr_of, device=device), s)
+    optimizer = OPTIMIZERS[s.optimizer](model.parameters(), torch.tensor(lr_of, device=device), s)
     x_probe = data.x_train[: s.probe_size]
     y_probe = data.y_train[: s.probe_size]
     n_train, n_layers = len(data.x_train), depth + 1
@@ -205,9 +226,9 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
             loss, err = loss_and_error(out, yb, regression)
             finite_loss = torch.isfinite(loss)
             model.zero_grad(set_to_none=True)
-            torch.where(active & finite_loss, loss, 0.0).sum().backward()
+            torch.where(active & finite_loss, loss * optimizer.loss_weight, 0.0).sum().backward()
             loss = loss.detach()
-            norms = layer_grad_norms()
+            norms = layer_grad_norms() / optimizer.loss_weight
             finite = finite_loss & torch.isfinite(norms).all(0)
             newly_diverged = active & ~finite
             diverged_step = torch.where(newly_diverged, step, diverged_step)

@@ -37,24 +37,26 @@ def test_layer_stats_match_brute_force(name):
     expected = brute_force(z, h, dphi)
     for key in expected:
         assert torch.allclose(stats[key], expected[key]), key
-    assert torch.allclose(stats["act_median"], h[:, :128].reshape(3, -1).median(1).values)
+    assert torch.allclose(stats["act_median"], h[:, :64].reshape(3, -1).median(1).values)
 
 
 def hand_built_net():
-    """Two models, 2 inputs, two hidden layers of 4 ReLU units; which units are dead is known by construction."""
+    """Two models, 2 inputs, two hidden layers of 4 ReLU units; which units are dead is known by construction.
+
+    Weights are stored (model, in, out): ``w[:, :, j]`` feeds unit j."""
     net = StackedMLP(2, 1, depth=2, width=4, activation={"fn": "relu"}, n_models=2)
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
         w1, b1 = net.weights[0], net.biases[0]
-        w1[:, 0] = torch.tensor([1.0, 0.0]); b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
+        w1[:, :, 0] = torch.tensor([1.0, 0.0]); b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
         b1[:, 1] = -1.0  # dead: constant -1
-        w1[:, 2] = torch.tensor([0.0, 1.0])  # alive half the time
+        w1[:, :, 2] = torch.tensor([0.0, 1.0])  # alive half the time
         b1[:, 3] = 2.0  # alive, constant
         b1[1, 0] = -10.0  # model 1: unit 0 dead too
-        net.weights[1][0, :, 0] = 1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
+        net.weights[1][0, 0, :] = 1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
         net.biases[1][1] = -1.0  # model 1, layer 2: all units dead -> the network's output is constant
-        net.weights[2][:, 0, :] = 1.0
+        net.weights[2][:, :, 0] = 1.0
     return net
 
 

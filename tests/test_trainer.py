@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from deadunits import TrainSettings, load_dataset, load_model, save_stack, train_stack
-from deadunits.trainer import StackedOptimizer
+from deadunits.trainer import OPTIMIZERS
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +61,12 @@ def test_stacked_optimizer_matches_torch_optim(kind):
     start = torch.randn(2, 5, 3, generator=gen)
     ours, theirs = start.clone().requires_grad_(), start[1].clone().requires_grad_()
     settings = TrainSettings(optimizer=kind)
-    opt = StackedOptimizer([ours], torch.tensor([0.1, 0.03]), settings)
+    opt = OPTIMIZERS[kind]([ours], torch.tensor([0.1, 0.03]), settings)
     ref = (torch.optim.SGD([theirs], lr=0.03, momentum=0.9) if kind == "sgd" else torch.optim.Adam([theirs], lr=0.03))
     for _ in range(5):
         g = torch.randn(5, 3, generator=gen)
-        ours.grad = torch.stack([torch.full_like(g, math.nan), g])  # model 0 diverged: NaN grads, no update
+        # model 0 diverged: NaN grads, no update; the trainer scales each model's loss by loss_weight
+        ours.grad = torch.stack([torch.full_like(g, math.nan), g]) * opt.loss_weight.view(-1, 1, 1)
         theirs.grad = g.clone()
         opt.step(torch.tensor([False, True]))
         ref.step()
