@@ -47,6 +47,14 @@ DATASETS = Registry("dataset")
 dataset = DATASETS.register
 
 
+def check_dataset(spec: dict) -> None:
+    """Cheap checks before any work: the loader takes these arguments, and its files are there."""
+    args = {k: v for k, v in spec.items() if k != "fn"}
+    DATASETS.check_kwargs(spec["fn"], args)
+    if spec["fn"] == "idx":
+        idx_files(**args)
+
+
 def load_dataset(spec: dict, seed: int = 0) -> Dataset:
     """Build the dataset a config entry names, e.g. ``{"fn": "digits", "test_size": 0.2}``."""
     spec = dict(spec)
@@ -145,13 +153,13 @@ def abs1d(seed=0, n_train=3000, n_test=1000, half_width=math.sqrt(7)):
     return _finish("abs1d", x_tr, np.abs(x_tr), x_te, np.abs(x_te), 0, standardise=False)
 
 
-@dataset("idx")
-def idx(seed=0, root="data/mnist", name="mnist"):
-    """Full MNIST or Fashion-MNIST from the four IDX files the user downloaded into ``root``."""
-    root = Path(root)
-    stems = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    arrays = []
-    for stem in stems:
+IDX_STEMS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+def idx_files(root="data/mnist", name="mnist", seed=0) -> list:
+    """The four IDX files under ``root`` (plain or .gz); a missing one is named in the error."""
+    root, found = Path(root), []
+    for stem in IDX_STEMS:
         candidates = [root / stem, root / f"{stem}.gz"]
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
@@ -159,8 +167,14 @@ def idx(seed=0, root="data/mnist", name="mnist"):
                 f"dataset {name!r}: missing {candidates[0]} (or {candidates[1].name}); "
                 f"download the four IDX files of {name} into {root}/ or set its 'root:' in config.yaml"
             )
-        arrays.append(read_idx(path))
-    x_tr, y_tr, x_te, y_te = arrays
+        found.append(path)
+    return found
+
+
+@dataset("idx")
+def idx(seed=0, root="data/mnist", name="mnist"):
+    """Full MNIST or Fashion-MNIST from the four IDX files the user downloaded into ``root``."""
+    x_tr, y_tr, x_te, y_te = (read_idx(path) for path in idx_files(root, name))
     return _finish(name, x_tr.reshape(len(x_tr), -1), y_tr, x_te.reshape(len(x_te), -1), y_te, 10)
 
 

@@ -45,11 +45,14 @@ def _final(table: pd.DataFrame) -> pd.DataFrame:
 
 @figure("activation_functions")
 def activation_functions(tables, config, experiment):
-    """Each configured activation and its derivative on [-4, 4]."""
+    """Each activation of the study and its derivative on [-4, 4] (PReLU at its initial slope)."""
     plt, sns = _plt()
     z = torch.linspace(-4, 4, 401).view(1, 1, -1)
     rows = []
+    trained = set(tables["runs"].activation)
     for name, spec in config["activations"].items():
+        if name not in trained:
+            continue
         act = build_activation(spec, 1, 401)
         zz = z.clone().requires_grad_(True)
         y = act(zz)

@@ -36,6 +36,19 @@ def read_parquet(path) -> pd.DataFrame:
                          f"to regenerate it") from None
 
 
+def check_readable(paths) -> None:
+    """Fail before any job runs when an existing results table is damaged (Snakemake would take it as done)."""
+    import pyarrow.parquet as pq
+
+    for path in map(Path, paths):
+        if path.exists():
+            try:
+                pq.read_metadata(path)
+            except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+                raise ValueError(f"{path}: damaged results file ({err}); delete it and run snakemake again to "
+                                 f"regenerate it") from None
+
+
 @cache
 def code_version() -> str:
     """The git commit of the checkout (with -dirty when it has local changes), else the package version."""

@@ -90,6 +90,8 @@ def load_model(path, i: int, which: str = "final") -> nn.Sequential:
     Example: ``net = load_model("results/train/.../weights.pt", 3); net(x)``.
     """
     saved = torch.load(path, map_location="cpu", weights_only=True)
+    if "error" in saved:
+        raise ValueError(f"{path}: this cell failed to train ({saved['error']}); see its log under results/logs/train/")
     n = saved["arch"]["n_models"]
     if not 0 <= i < n:
         raise IndexError(f"model index {i} out of range: {path} holds {n} models")

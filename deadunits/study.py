@@ -8,7 +8,7 @@ leaves every existing one (and its files) alone.
 import itertools
 
 from deadunits.activations import check_activation
-from deadunits.datasets import DATASETS
+from deadunits.datasets import DATASETS, check_dataset
 from deadunits.inits import build_init
 from deadunits.trainer import TrainSettings
 
@@ -44,14 +44,13 @@ def check_registries(config: dict) -> None:
     for name, spec in config["inits"].items():
         _check(f"inits.{name}", lambda: build_init(spec))
     for name, spec in config["datasets"].items():
-        args = {k: v for k, v in spec.items() if k != "fn"}
-        _check(f"datasets.{name}", lambda: DATASETS.check_kwargs(spec["fn"], args))
+        _check(f"datasets.{name}", lambda: DATASETS.check_kwargs(spec["fn"], {k: v for k, v in spec.items() if k != "fn"}))
 
 
 def _check(where, build):
     try:
         build()
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, FileNotFoundError) as err:
         raise ConfigError(f"{where}: {err.args[0] if err.args else err}") from None
 
 
@@ -85,6 +84,8 @@ def plan_cells(config: dict) -> dict:
                 init_spec=config["inits"][init],
                 settings={**settings, "optimizer": optimizer},
             ))
+    for name in sorted({cell["key"]["dataset"] for cell in cells.values()}):
+        _check(f"datasets.{name}", lambda: check_dataset(config["datasets"][name]))  # its files are there
     if not cells:
         raise ConfigError("the config plans no training job: every experiment's grid is empty")
     return cells

@@ -1,10 +1,14 @@
 """Rule figures: aggregated tables -> one PNG and one SVG per entry under config `figures:`."""
+import sys
+
 import matplotlib.pyplot as plt
 
 from deadunits.figures import FIGURES
 from deadunits.io import atomic_write, read_parquet
 
+sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 tables = {name: read_parquet(getattr(snakemake.input, name)) for name in ("runs", "curves", "layers")}
+tables["runs"] = tables["runs"][~tables["runs"].failed]  # failed cells are listed in the report, not drawn
 for (name, options), png, svg in zip(snakemake.config["figures"].items(), snakemake.output.png, snakemake.output.svg):
     fig = FIGURES.get(name)(tables, snakemake.config, (options or {}).get("experiment"))
     for path in (png, svg):

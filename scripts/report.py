@@ -1,5 +1,6 @@
 """Rule report: execute the papermill template on the tables, then convert it to self-contained HTML."""
 import os
+import sys
 
 import nbformat
 import papermill
@@ -7,6 +8,7 @@ from nbconvert import HTMLExporter
 
 from deadunits.io import atomic_write
 
+sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 papermill.execute_notebook(
     snakemake.input.notebook,
     snakemake.output.notebook,
@@ -15,6 +17,7 @@ papermill.execute_notebook(
         figures=list(snakemake.input.figures),
         captions_dir=snakemake.params.captions,
         benchmarks=list(snakemake.input.benchmarks),
+        timings=list(snakemake.input.timings),
         config=snakemake.config,
     ),
     kernel_name="python3",

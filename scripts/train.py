@@ -1,30 +1,51 @@
-"""Rule train: one cell (a stack of every lr x seed of one grid point) -> its tables and weights."""
+"""Rule train: one cell (a stack of every lr x seed of one grid point) -> its tables, weights and timing.
+
+A cell that raises is recorded (runs.parquet rows with failed=True and the error), not fatal: the
+other cells, the tables and the report go on, and the report lists the failure.
+"""
+import json
 import logging
 
+import pandas as pd
 import torch
 
 from deadunits import TrainSettings, save_stack, train_stack
 from deadunits.datasets import read_dataset
-from deadunits.io import provenance, write_parquet
+from deadunits.io import atomic_write, provenance, write_parquet
 from deadunits.trainer import resolve_device
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 torch.set_num_threads(snakemake.threads)
-cell = snakemake.params.cell
+cell, cell_id = snakemake.params.cell, snakemake.wildcards.cell
 device = resolve_device(snakemake.config.get("device", "auto"))
-logging.info("cell %s: %d lrs x %d seeds on %s", snakemake.wildcards.cell, len(cell["lrs"]), len(cell["seeds"]), device)
+logging.info("cell %s: %d lrs x %d seeds on %s", cell_id, len(cell["lrs"]), len(cell["seeds"]), device)
+stamp = dict(**{k: v for k, v in cell["key"].items() if k != "seeds"}, **provenance(device),
+             cell_spec=json.dumps({k: v for k, v in cell.items() if k != "key"}, sort_keys=True))
 
-data = read_dataset(snakemake.input.data)
-result = train_stack(data, depth=cell["key"]["depth"], width=cell["key"]["width"],
-                     activation=cell["activation_spec"], init=cell["init_spec"], lrs=cell["lrs"], seeds=cell["seeds"],
-                     settings=TrainSettings(**cell["settings"]), device=device, log=logging.info)
-
-run_id = [f"{snakemake.wildcards.cell}/m{m}" for m in result.runs.model]
-by_model = dict(enumerate(run_id))
-runs = result.runs.assign(run_id=run_id, **{k: v for k, v in cell["key"].items() if k != "seeds"},
-                          **provenance(device), train_s=result.timing["train_s"], probe_s=result.timing["probe_s"])
-write_parquet(runs, snakemake.output.runs)
-write_parquet(result.curves.assign(run_id=result.curves.model.map(by_model)), snakemake.output.curves)
-write_parquet(result.layers.assign(run_id=result.layers.model.map(by_model)), snakemake.output.layers)
-save_stack(snakemake.output.weights, result.model, result.initial_state, {"cell": cell, "run_id": run_id})
-logging.info("done: %d models, %.1f s training, %.1f s probes", len(runs), result.timing["train_s"], result.timing["probe_s"])
+try:
+    result = train_stack(read_dataset(snakemake.input.data), depth=cell["key"]["depth"], width=cell["key"]["width"],
+                         activation=cell["activation_spec"], init=cell["init_spec"], lrs=cell["lrs"],
+                         seeds=cell["seeds"], settings=TrainSettings(**cell["settings"]), device=device, log=logging.info)
+except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded, then the study goes on
+    logging.exception("cell failed")
+    error = f"{type(err).__name__}: {err}"
+    runs = pd.DataFrame({"model": range(len(cell["lrs"]) * len(cell["seeds"])),
+                         "lr": [lr for lr in cell["lrs"] for _ in cell["seeds"]],
+                         "seed": [s for _ in cell["lrs"] for s in cell["seeds"]]})
+    runs = runs.assign(run_id=[f"{cell_id}/m{m}" for m in runs.model], failed=True, error=error, diverged=False, **stamp)
+    write_parquet(runs, snakemake.output.runs)
+    empty = pd.DataFrame({"model": pd.Series(dtype=int), "run_id": pd.Series(dtype=str)})
+    write_parquet(empty, snakemake.output.curves)
+    write_parquet(empty, snakemake.output.layers)
+    atomic_write(snakemake.output.weights, lambda tmp: torch.save({"error": error, "meta": {"cell": cell}}, tmp))
+    atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps({"failed": error})))
+else:
+    run_id = [f"{cell_id}/m{m}" for m in result.runs.model]
+    by_model = dict(enumerate(run_id))
+    write_parquet(result.runs.assign(run_id=run_id, failed=False, error="", **stamp), snakemake.output.runs)
+    write_parquet(result.curves.assign(run_id=result.curves.model.map(by_model)), snakemake.output.curves)
+    write_parquet(result.layers.assign(run_id=result.layers.model.map(by_model)), snakemake.output.layers)
+    save_stack(snakemake.output.weights, result.model, result.initial_state, {"cell": cell, "run_id": run_id})
+    atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps(result.timing)))
+    logging.info("done: %d models, %.1f s training, %.1f s probes", len(run_id), result.timing["train_s"],
+                 result.timing["probe_s"])

@@ -1,6 +1,7 @@
 # Validate the config, then expand its experiments into training cells (deadunits/study.py).
 from snakemake.utils import validate
 
+from deadunits.io import check_readable
 from deadunits.study import canonical, cell_cost, plan_cells
 
 
@@ -10,6 +11,9 @@ CELLS = plan_cells(config)
 
 def train_outputs(name):
     return expand("results/train/{cell}/{name}", cell=CELLS, name=name)
+
+
+check_readable(train_outputs("runs.parquet") + [f"results/tables/{t}.parquet" for t in ("runs", "curves", "layers")])
 
 
 def train_resources(wildcards):

@@ -7,6 +7,7 @@ rule report:
         summary=rules.aggregate.output.summary,
         figures=rules.figures.output.png,
         benchmarks=expand("results/benchmarks/train/{cell}.tsv", cell=CELLS),
+        timings=train_outputs("timing.json"),
     params:
         captions=f"{workflow.basedir}/workflow/report",
     output:

@@ -17,6 +17,7 @@ rule train:
         curves="results/train/{cell}/curves.parquet",
         layers="results/train/{cell}/layers.parquet",
         weights="results/train/{cell}/weights.pt",
+        timing="results/train/{cell}/timing.json",
     params:
         cell=lambda wildcards: CELLS[wildcards.cell],
     log:

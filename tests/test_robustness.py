@@ -1,0 +1,135 @@
+"""Crashes, failing cells, damaged files and bigger machines never cost results (issue: robustness)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = yaml.safe_load((ROOT / "tests" / "config" / "tiny.yaml").read_text())
+
+
+def write_config(path, edit=None):
+    config = yaml.safe_load(yaml.safe_dump(TINY))
+    if edit:
+        edit(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake_cmd(workdir, config, *args):
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(config), "--cores", "2", *args]
+
+
+def run(workdir, config, *args):
+    return subprocess.run(snakemake_cmd(workdir, config, *args), capture_output=True, text=True, timeout=900)
+
+
+def test_a_failing_cell_is_reported_and_the_study_goes_on(tmp_path):
+    # math.tanh accepts a one-element tensor (so the config check passes) but raises on a real batch
+    config = write_config(tmp_path / "c.yaml", lambda c: c["activations"].update(broken={"fn": "math:tanh"}))
+    result = run(tmp_path, config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = pd.read_parquet(tmp_path / "results/tables/runs.parquet")
+    broken = runs[runs.activation == "broken"]
+    assert len(broken) == 2 * 2 * 2 and broken.failed.all()
+    assert broken.error.str.contains("only one element tensors").all()
+    assert not runs[runs.activation == "relu"].failed.any()
+    html = (tmp_path / "report/report.html").read_text()
+    assert "Failed cells" in html and "grid/digits/broken/he/sgd/d2-w16/s0-1" in html
+    assert "cell failed" in (tmp_path / "results/logs/train/grid/digits/broken/he/sgd/d2-w16/s0-1.log").read_text()
+
+
+def test_kill_and_resume_retrains_nothing_that_finished(tmp_path):
+    config = write_config(tmp_path / "c.yaml")
+    proc = subprocess.Popen(snakemake_cmd(tmp_path, config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    finished = []
+    deadline = time.time() + 300
+    while time.time() < deadline and len(finished) < 2:
+        finished = sorted((tmp_path / "results/train").glob("**/timing.json"))
+        time.sleep(0.2)
+    time.sleep(3)  # let snakemake record those cells as finished; cells finishing meanwhile may be rerun
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and every job it started
+    proc.wait()
+    assert finished, "no cell finished before the kill"
+    assert not (tmp_path / "report/report.html").exists(), "killed before the end"
+    before = {p.parent: p.parent.joinpath("runs.parquet").stat().st_mtime_ns for p in finished}
+    assert run(tmp_path, config, "--unlock").returncode == 0  # Snakemake's lock outlives a SIGKILL by design
+    result = run(tmp_path, config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "report/report.html").exists()
+    for cell, mtime in before.items():
+        assert cell.joinpath("runs.parquet").stat().st_mtime_ns == mtime, f"{cell} was retrained"
+    assert not list(tmp_path.glob("results/**/.*.tmp*")), "no temporary file left behind"
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("small")
+    config = write_config(workdir / "c.yaml", lambda c: c["experiments"].pop("grid"))
+    result = run(workdir, config, "--until", "aggregate")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, config
+
+
+def test_rerun_from_scratch_is_bit_identical(small_run):
+    workdir, config = small_run
+    cell = workdir / "results/train/collapse/abs1d/relu/rai/adam/d4-w2/s0-19"
+    before = {name: cell.joinpath(name).read_bytes() for name in ("runs.parquet", "curves.parquet", "layers.parquet")}
+    stamp = cell.joinpath("runs.parquet").stat().st_mtime_ns
+    result = run(workdir, config, "--forcerun", str((cell / "runs.parquet").relative_to(workdir)), "--until", "aggregate")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert cell.joinpath("runs.parquet").stat().st_mtime_ns != stamp, "the cell was trained again"
+    for name, content in before.items():
+        assert cell.joinpath(name).read_bytes() == content, name
+
+
+def test_progress_is_logged(small_run):
+    workdir, _ = small_run
+    log = (workdir / "results/logs/train/collapse/abs1d/relu/he/adam/d4-w2/s0-19.log").read_text()
+    assert "epoch 2/2: 20 models (0 diverged)" in log and "s left" in log
+
+
+def test_damaged_results_file_stops_before_any_work(small_run, tmp_path):
+    workdir, config = small_run
+    target = workdir / "results/train/collapse/abs1d/relu/he/adam/d4-w2/s0-19/runs.parquet"
+    good = target.read_bytes()
+    tables = workdir / "results/tables/runs.parquet"
+    stamp = tables.stat().st_mtime_ns
+    target.write_bytes(good[: len(good) // 2])
+    try:
+        result = run(workdir, config, "--until", "aggregate")
+        assert result.returncode != 0
+        assert f"{target.relative_to(workdir)}: damaged results file" in result.stdout + result.stderr
+        assert "delete it and run snakemake again" in result.stdout + result.stderr
+        assert tables.stat().st_mtime_ns == stamp, "existing tables untouched"
+    finally:
+        target.write_bytes(good)
+
+
+def test_missing_optional_dataset_file_is_named_before_any_job(tmp_path):
+    def use_idx(c):
+        c["datasets"]["fashion"] = {"fn": "idx", "root": str(tmp_path / "nowhere"), "name": "fashion"}
+        c["experiments"]["grid"]["datasets"] = ["fashion"]
+
+    result = run(tmp_path, write_config(tmp_path / "c.yaml", use_idx), "-n")
+    assert result.returncode != 0
+    assert f"datasets.fashion: dataset 'fashion': missing {tmp_path}/nowhere/train-images-idx3-ubyte" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_every_job_is_self_contained_under_a_cluster_executor(tmp_path):
+    """Each job runs as its own submitted script (generic cluster executor, local submit command)."""
+    config = write_config(tmp_path / "c.yaml", lambda c: c["experiments"].pop("grid"))
+    result = run(tmp_path, config, "--executor", "cluster-generic", "--cluster-generic-submit-cmd", "bash",
+                 "--jobs", "2", "--until", "aggregate")
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = pd.read_parquet(tmp_path / "results/tables/runs.parquet")
+    assert len(runs) == 2 * 20 and not runs.failed.any()
