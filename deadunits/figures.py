@@ -196,3 +196,20 @@ def collapse(tables, config, experiment):
                        **CI, height=2.8, aspect=1.3)
     grid.set(ylabel="collapsed networks", ylim=(0, 1))
     return grid.figure
+
+
+@figure("born_dead")
+def born_dead(tables, config, experiment):
+    """Born-dead probability at init against depth, per width: simulation (points, 95% CI) and theory (lines)."""
+    plt, sns = _plt()
+    bd = tables["born_dead"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    palette = dict(zip(sorted(bd.width.unique()), sns.color_palette(n_colors=bd.width.nunique())))
+    for width, g in bd.groupby("width"):
+        ax.plot(g.depth, g.p_theory, color=palette[width], label=f"width {width}: 1-(1-2^-N)^L")
+        ax.errorbar(g.depth, g.p_empirical, yerr=[g.p_empirical - g.ci_low, g.ci_high - g.p_empirical], fmt="o",
+                    color=palette[width], capsize=3)
+        ax.plot(g.depth, g.p_dataset, "x", color=palette[width])
+    ax.set(xlabel="depth (hidden layers)", ylabel="probability", title="born dead at init: o at one input, x over the probe set")
+    ax.legend(fontsize=7)
+    return fig

@@ -54,6 +54,24 @@ def _check(where, build):
         raise ConfigError(f"{where}: {err.args[0] if err.args else err}") from None
 
 
+def check_outputs(config: dict) -> None:
+    """Figures, claims and the init simulation name things that exist."""
+    from deadunits.claims import CLAIMS
+    from deadunits.figures import FIGURES
+
+    experiments = set(config["experiments"])
+    for section, registry, key in (("figures", FIGURES, "experiment"), ("claims", CLAIMS, "experiments")):
+        for name, options in config.get(section, {}).items():
+            _check(f"{section}.{name}", lambda: registry.get(name))
+            wanted = (options or {}).get(key) or []
+            for exp in [wanted] if isinstance(wanted, str) else wanted:
+                if exp not in experiments:
+                    raise ConfigError(f"{section}.{name}: unknown experiment {exp!r}; pick one of {sorted(experiments)}")
+    dataset = config["simulate"]["born_dead"]["dataset"]
+    if dataset not in config["datasets"]:
+        raise ConfigError(f"simulate.born_dead.dataset: unknown dataset {dataset!r}; pick one of {sorted(config['datasets'])}")
+
+
 def settings_for(config: dict, experiment: dict) -> dict:
     merged = {**config.get("defaults", {}), **experiment.get("settings", {})}
     TrainSettings(**merged)  # raises on impossible values
@@ -63,6 +81,7 @@ def settings_for(config: dict, experiment: dict) -> dict:
 def plan_cells(config: dict) -> dict:
     """Every cell of every experiment, by id; raises ConfigError before anything is trained."""
     check_registries(config)
+    check_outputs(config)
     cells = {}
     for exp_name, exp in config["experiments"].items():
         settings = settings_for(config, exp)

@@ -67,7 +67,7 @@ def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, t
     extended = tmp_path / "extended.yaml"
     extended.write_text(yaml.safe_dump(config))
     jobs = planned_jobs(snakemake(tiny_run, "-n", config=extended))
-    assert jobs == {"train": 2, "aggregate": 1, "figures": 1, "report": 1, "all": 1, "total": 6}
+    assert jobs == {"train": 2, "aggregate": 1, "claims": 1, "figures": 1, "report": 1, "all": 1, "total": 7}
 
 
 @pytest.mark.parametrize("edit, message", [

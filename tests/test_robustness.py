@@ -22,6 +22,13 @@ def write_config(path, edit=None):
     return path
 
 
+def collapse_only(config):
+    """The tiny config without its 'grid' experiment (and the figures and claims that read it)."""
+    config["experiments"].pop("grid")
+    config["figures"] = {"collapse": {"experiment": "collapse"}}
+    config["claims"] = {"R2": {"experiments": ["collapse"]}}
+
+
 def snakemake_cmd(workdir, config, *args):
     return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
             "--configfile", str(config), "--cores", "2", *args]
@@ -73,7 +80,7 @@ def test_kill_and_resume_retrains_nothing_that_finished(tmp_path):
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("small")
-    config = write_config(workdir / "c.yaml", lambda c: c["experiments"].pop("grid"))
+    config = write_config(workdir / "c.yaml", collapse_only)
     result = run(workdir, config, "--until", "aggregate")
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir, config
@@ -127,7 +134,7 @@ def test_missing_optional_dataset_file_is_named_before_any_job(tmp_path):
 
 def test_every_job_is_self_contained_under_a_cluster_executor(tmp_path):
     """Each job runs as its own submitted script (generic cluster executor, local submit command)."""
-    config = write_config(tmp_path / "c.yaml", lambda c: c["experiments"].pop("grid"))
+    config = write_config(tmp_path / "c.yaml", collapse_only)
     result = run(tmp_path, config, "--executor", "cluster-generic", "--cluster-generic-submit-cmd", "bash",
                  "--jobs", "2", "--until", "aggregate")
     assert result.returncode == 0, result.stderr[-3000:]

@@ -3,6 +3,7 @@ rule figures:
         runs=rules.aggregate.output.runs,
         curves=rules.aggregate.output.curves,
         layers=rules.aggregate.output.layers,
+        **rules.simulate.output,
     output:
         png=[
             report(f"results/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures")

@@ -5,6 +5,8 @@ rule report:
         curves=rules.aggregate.output.curves,
         layers=rules.aggregate.output.layers,
         summary=rules.aggregate.output.summary,
+        claims=rules.claims.output.claims,
+        born_dead=rules.simulate.output.born_dead,
         figures=rules.figures.output.png,
         benchmarks=expand("results/benchmarks/train/{cell}.tsv", cell=CELLS),
         timings=train_outputs("timing.json"),

@@ -1,0 +1,357 @@
+"""The source texts' claims and the published results (GUIDE §1-2), each checked against the tables.
+
+A claim is one function registered under its id; it returns rows of claims.csv: what was expected,
+what was measured (mean and 95% bootstrap CI over seeds), and a verdict computed from them. Which
+experiments feed a claim is named under ``claims:`` in config.yaml (none named: all runs); a claim
+whose experiments have no runs is left out of the table.
+"""
+import numpy as np
+import pandas as pd
+
+from deadunits.registry import Registry
+from deadunits.stats import bootstrap_ci
+
+CLAIMS = Registry("claim")
+claim = CLAIMS.register
+VERDICTS = ("reproduced", "partly", "not reproduced")
+
+
+def row(claim_id, text, source, condition, expected, values, verdict, fmt=None):
+    """One claims.csv row from the per-seed ``values`` (their mean and 95% bootstrap CI)."""
+    mean, low, high, n = bootstrap_ci(values)
+    assert verdict in VERDICTS, verdict
+    return dict(claim_id=claim_id, claim=text, source=source, condition=condition, expected=expected,
+                measured=mean, ci_low=low, ci_high=high, n=n, verdict=verdict)
+
+
+def direction(low, high, sign=-1):
+    """Verdict for a claimed sign of an effect: the CI excludes 0 in that direction, or only the mean does."""
+    if sign < 0:
+        return "reproduced" if high < 0 else "partly" if low < 0 else "not reproduced"
+    return "reproduced" if low > 0 else "partly" if high > 0 else "not reproduced"
+
+
+def paired(runs, column, value_a, value_b, metric, keys=("dataset", "depth", "width", "lr", "seed")):
+    """metric(a) - metric(b) for runs that differ only in ``column``, matched on ``keys`` (same seed)."""
+    a = runs[runs[column] == value_a].set_index(list(keys))[metric].astype(float)
+    b = runs[runs[column] == value_b].set_index(list(keys))[metric].astype(float)
+    return (a - b).dropna()
+
+
+def _within(low, high, target):
+    return low <= target <= high
+
+
+@claim("R1")
+def born_dead_at_init(t):
+    bd = t["born_dead"]
+    rows = []
+    for width, depth, published in [(2, 10, 0.944), (3, 10, 0.737), (5, 10, 0.272), (4, 20, 0.725)]:
+        cell = bd[(bd.width == width) & (bd.depth == depth)]
+        if cell.empty:
+            continue
+        c = cell.iloc[0]
+        se = np.sqrt(c.p_theory * (1 - c.p_theory) / c.n)
+        verdict = "reproduced" if abs(c.p_empirical - c.p_theory) <= 3 * se else "not reproduced"
+        rows.append(dict(claim_id=f"R1-w{width}-d{depth}", claim="a ReLU net is born dead at a fixed input with "
+                         "probability 1-(1-2^-N)^L", source="Lu et al. 2020 (GUIDE R1)",
+                         condition=f"width {width}, depth {depth}, He init, zero bias, {c.n} draws",
+                         expected=f"{published}", measured=c.p_empirical, ci_low=c.ci_low, ci_high=c.ci_high,
+                         n=c.n, verdict=verdict))
+    return rows
+
+
+@claim("R2")
+def collapse_to_constant(t):
+    runs = t["runs"]
+    rows = []
+    relu = runs[runs.activation == "relu"]
+    he = relu[(relu.init == "he") & (relu.width == 2)].collapsed.astype(float)
+    if len(he):
+        m, lo, hi, _ = bootstrap_ci(he)
+        rows.append(row("R2-he", "10-layer width-2 ReLU nets fitting |x| collapse to a constant", "Lu et al. 2020",
+                        "relu, He init, width 2, depth 10", "> 0.9", he,
+                        "reproduced" if hi >= 0.9 else "partly" if m >= 0.5 else "not reproduced"))
+    for init, expected in [("rai", "about 0.29 (secondary), below He"), ("he_bias0.1", "below He")]:
+        other = relu[(relu.init == init) & (relu.width == 2)].collapsed.astype(float)
+        if len(other) and len(he):
+            diff = paired(relu[relu.width == 2], "init", init, "he", "collapsed")
+            _, lo, hi, _ = bootstrap_ci(diff)
+            rows.append(row(f"R2-{init}", f"{init} cuts the collapse rate", "Lu et al. 2020",
+                            f"relu, {init}, width 2, depth 10", expected, other, direction(lo, hi, -1)))
+    for act in sorted(set(runs.activation) - {"relu"}):
+        other = runs[(runs.activation == act) & (runs.init == "he") & (runs.width == 2)]
+        if len(other) and len(he):
+            diff = paired(runs[(runs.init == "he") & (runs.width == 2)], "activation", act, "relu", "collapsed")
+            _, lo, hi, _ = bootstrap_ci(diff)
+            rows.append(row(f"R2-{act}", f"{act} collapses less than ReLU", "seed texts (GUIDE §1.4)",
+                            f"{act}, He init, width 2, depth 10", "below ReLU", other.collapsed.astype(float),
+                            direction(lo, hi, -1)))
+    for width, expected, test in [(3, "about 0.6 (secondary)", lambda lo, hi: _within(lo - 0.1, hi + 0.1, 0.6)),
+                                  (5, "> 0.1 (secondary)", lambda lo, hi: hi > 0.1),
+                                  (10, "< 0.01 (secondary)", lambda lo, hi: lo < 0.01)]:
+        rates = relu[(relu.init == "he") & (relu.width == width)].collapsed.astype(float)
+        if len(rates):
+            _, lo, hi, _ = bootstrap_ci(rates)
+            rows.append(row(f"R2-width{width}", "collapse falls as width grows", "Lu et al. 2020",
+                            f"relu, He init, width {width}, depth 10", expected, rates,
+                            "reproduced" if test(lo, hi) else "not reproduced"))
+    return rows
+
+
+@claim("R3")
+def xavier_stalls_he_trains(t):
+    runs = t["runs"]
+    deep = runs[(runs.activation == "relu") & (runs.depth == runs.depth.max())]
+    rows = []
+    errors = {}
+    for init in ("xavier", "he"):
+        r = deep[deep.init == init]
+        if r.empty:
+            continue
+        best_lr = r.groupby("lr").final_train_acc.mean().idxmax()
+        errors[init] = 1 - r[r.lr == best_lr].final_train_acc
+    if len(errors) == 2:
+        _, lo_x, _, _ = bootstrap_ci(errors["xavier"])
+        _, _, hi_h, _ = bootstrap_ci(errors["he"])
+        depth = deep.depth.max()
+        rows.append(row("R3-xavier", f"a deep plain ReLU net stalls with Xavier init", "He et al. 2015",
+                        f"relu, depth {depth}, Xavier, best lr", "training error stays high (stalls)", errors["xavier"],
+                        "reproduced" if lo_x > 0.5 else "partly" if lo_x > hi_h else "not reproduced"))
+        rows.append(row("R3-he", f"the same net trains with He init", "He et al. 2015",
+                        f"relu, depth {depth}, He, best lr", "training error falls", errors["he"],
+                        "reproduced" if hi_h < 0.5 else "not reproduced"))
+    grads = t["layers"]
+    grads = grads[(grads.epoch == 0) & grads.run_id.isin(deep.run_id)]
+    for init in ("xavier", "he"):
+        g = grads[grads.run_id.isin(deep[deep.init == init].run_id)]
+        if g.empty:
+            continue
+        ratio = g.pivot_table(index="run_id", columns="layer", values="grad_norm_mean")
+        ratio = np.log10(ratio.iloc[:, 0] / ratio.iloc[:, -1])
+        rows.append(row(f"R3-grad-{init}", "gradient scale across layers at init", "He et al. 2015",
+                        f"relu, depth {deep.depth.max()}, {init}: log10(first/last layer grad norm)",
+                        "Xavier: scale changes by 1/sqrt 2 per layer; He: stays", ratio,
+                        "reproduced" if (init == "he") == (abs(ratio.mean()) < 1) else "partly"))
+    return rows
+
+
+@claim("R4")
+def relu_six_times_faster(t):
+    runs = t["runs"]
+    steps = {}
+    for act in ("relu", "tanh", "sigmoid"):
+        r = runs[runs.activation == act]
+        if r.empty:
+            continue
+        censored = r.assign(steps=r.steps_to_target.fillna(np.inf))
+        best = censored.groupby("lr").steps.median().idxmin()
+        steps[act] = censored[censored.lr == best].set_index("seed").steps
+    rows = []
+    for slow in ("tanh", "sigmoid"):
+        if "relu" in steps and slow in steps:
+            ratio = (steps[slow] / steps["relu"]).replace(np.inf, np.nan).dropna()
+            m, lo, hi, _ = bootstrap_ci(ratio)
+            verdict = ("not reproduced" if not ratio.size else "reproduced" if lo <= 6 <= hi
+                       else "partly" if lo > 1 else "not reproduced")
+            rows.append(row(f"R4-{slow}", f"ReLU reaches the training-error target six times faster than {slow}",
+                            "Krizhevsky et al. 2012; seed text 3", f"steps to target, each at its best lr, paired by seed",
+                            "6", ratio, verdict))
+    return rows
+
+
+@claim("R5")
+def elu_bias_shift_and_speed(t):
+    runs, layers = t["runs"], t["layers"]
+    last = layers[layers.epoch == layers.epoch.max()]
+    shift = last.assign(abs_mean=last.act_mean.abs()).groupby("run_id").abs_mean.mean()
+    r = runs.assign(abs_mean=runs.run_id.map(shift))
+    rows = []
+    for other in ("relu", "leaky_0.1"):
+        if {"elu", other} <= set(r.activation):
+            diff = paired(r, "activation", "elu", other, "abs_mean")
+            _, lo, hi, _ = bootstrap_ci(diff)
+            rows.append(row(f"R5-bias-{other}", f"ELU has less bias shift than {other}", "Clevert et al. 2015; seed text 2",
+                            "|mean activation| averaged over layers, end of training, paired by seed",
+                            "ELU minus other < 0", diff, direction(lo, hi, -1)))
+            diff = paired(r, "activation", "elu", other, "loss_auc")
+            _, lo, hi, _ = bootstrap_ci(diff)
+            rows.append(row(f"R5-speed-{other}", f"ELU's training loss falls faster than {other}'s",
+                            "Clevert et al. 2015; seed text 2", "area under the training-loss curve, paired by seed",
+                            "ELU minus other < 0", diff, direction(lo, hi, -1)))
+    return rows
+
+
+@claim("R6")
+def dead_fraction_rises_with_lr(t):
+    runs = t["runs"]
+    relu = runs[runs.activation == "relu"]
+    if relu.empty:
+        return []
+    by_lr = relu.groupby("lr").dead_final.mean()
+    top = by_lr.idxmax()
+    values = relu[relu.lr == top].dead_final
+    _, lo, hi, _ = bootstrap_ci(values)
+    rising = np.corrcoef(np.log(by_lr.index), by_lr.to_numpy())[0, 1] if len(by_lr) > 1 else 0.0
+    verdict = "reproduced" if lo >= 0.4 and rising > 0 else "partly" if rising > 0 else "not reproduced"
+    return [row("R6", "as much as 40% of a ReLU network can be dead if the learning rate is too high",
+                "CS231n notes", f"relu, lr sweep {by_lr.index.min():g}..{by_lr.index.max():g}; worst lr {top:g}",
+                ">= 0.4 at high lr, rising with lr", values, verdict)]
+
+
+@claim("R7")
+def selu_self_normalises(t):
+    runs, layers = t["runs"], t["layers"]
+    rows = []
+    for init in sorted(set(runs[runs.activation == "selu"].init)):
+        ids = runs[(runs.activation == "selu") & (runs.init == init) & (runs.depth == runs.depth.max())].run_id
+        at_init = layers[(layers.epoch == 0) & layers.run_id.isin(ids)]
+        deepest = at_init[at_init.layer == at_init.layer.max()]
+        var = deepest.act_std**2
+        _, lo, hi, _ = bootstrap_ci(var)
+        ok = deepest.act_mean.abs().max() < 0.25 and 0.7 <= lo and hi <= 1.3
+        rows.append(row(f"R7-{init}", "SELU keeps activations near mean 0, variance 1 through deep nets",
+                        "Klambauer et al. 2017", f"selu, {init}, variance of the last of {at_init.layer.max()} layers at init",
+                        "1 (with LeCun init)", var, "reproduced" if ok else "partly" if lo <= 2 and hi >= 0.5 else "not reproduced"))
+    return rows
+
+
+@claim("R8")
+def length_variance_grows(t):
+    lengths = t["lengths"]
+    x, y = lengths.sum_inv_width.to_numpy(), np.log1p(lengths.normalised_variance.to_numpy())
+    slope, intercept = np.polyfit(x, y, 1)
+    r2 = 1 - ((y - (slope * x + intercept)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    return [dict(claim_id="R8", claim="at init the variance of the squared activation length grows exponentially in "
+                 "the sum of 1/width", source="Hanin & Rolnick 2018",
+                 condition=f"He init ReLU; fit log(1 + Var/mean^2) against sum 1/width over {len(lengths)} cells; R^2 {r2:.3f}",
+                 expected="log-linear, positive slope (about 5)", measured=slope, ci_low=np.nan, ci_high=np.nan,
+                 n=int(lengths.draws.sum()), verdict="reproduced" if r2 > 0.9 and slope > 0 else
+                 "partly" if slope > 0 else "not reproduced")]
+
+
+@claim("R9")
+def data_path_sanity(t):
+    runs = t["runs"]
+    rows = []
+    for dataset, published, low, high in [("mnist1d", "0.64-0.68 (MLP)", 0.64, 0.68), ("digits", "about 0.97", 0.95, 0.99)]:
+        r = runs[runs.dataset == dataset]
+        if r.empty:
+            continue
+        best = r.groupby(["activation", "init", "depth", "lr"]).final_test_acc.mean().idxmax()
+        values = r.set_index(["activation", "init", "depth", "lr"]).loc[best].final_test_acc
+        m, lo, hi, _ = bootstrap_ci(values)
+        verdict = "reproduced" if hi >= low - 0.01 and lo <= high + 0.01 else "partly" if m >= low - 0.1 else "not reproduced"
+        rows.append(row(f"R9-{dataset}", f"MLP test accuracy on {dataset}", "Greydanus 2020 (GUIDE R9)",
+                        f"best cell: {', '.join(map(str, best))}", published, values, verdict))
+    return rows
+
+
+@claim("S-bias")
+def positive_bias_keeps_units_alive(t):
+    runs = t["runs"]
+    rows = []
+    for act in ("relu",):
+        r = runs[runs.activation == act]
+        if {"he", "he_bias0.1"} <= set(r.init):
+            for depth in sorted(r.depth.unique()):
+                diff = paired(r[r.depth == depth], "init", "he_bias0.1", "he", "dead_final")
+                _, lo, hi, _ = bootstrap_ci(diff)
+                rows.append(row(f"S-bias-d{depth}", "a positive bias init reduces dead units", "seed text 3",
+                                f"{act}, depth {depth}: dead fraction, bias 0.1 minus zero bias, paired by seed",
+                                "< 0", diff, direction(lo, hi, -1)))
+    return rows
+
+
+@claim("S-prelu")
+def prelu_slopes_pattern(t):
+    runs, layers = t["runs"], t["layers"]
+    ids = runs[(runs.activation == "prelu") & ~runs.diverged].run_id
+    last = layers[(layers.epoch == layers.epoch.max()) & layers.run_id.isin(ids)]
+    if last.empty:
+        return []
+    per_run = last.pivot_table(index="run_id", columns="layer", values="prelu_slope")
+    diff = per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1)
+    _, lo, hi, _ = bootstrap_ci(diff)
+    return [row("S-prelu", "PReLU learns large slopes early and small ones deep", "He et al. 2015 Table 1; seed texts",
+                "first-layer slope minus mean of later layers, end of training", "> 0 (0.68 vs 0.01-0.23)", diff,
+                direction(lo, hi, +1))]
+
+
+@claim("S-frozen")
+def leaks_keep_gradients_flowing(t):
+    runs = t["runs"]
+    rows = []
+    for act in ("leaky_0.01", "leaky_0.1", "prelu", "elu"):
+        r = runs[runs.activation == act]
+        if r.empty:
+            continue
+        _, lo, hi, _ = bootstrap_ci(r.frozen_final)
+        rows.append(row(f"S-frozen-{act}", f"{act} keeps gradients flowing (no frozen units)", "seed texts 1-3",
+                        f"{act}: frozen fraction after training", "about 0 (ReLU: its dead units)", r.frozen_final,
+                        "reproduced" if hi < 0.01 else "partly" if lo < 0.05 else "not reproduced"))
+    relu = runs[runs.activation == "relu"]
+    if len(relu):
+        _, lo, _, _ = bootstrap_ci(relu.dead_final)
+        rows.append(row("S-dead-relu", "many units of an all-ReLU network end up dead", "seed texts 2-3",
+                        "relu: dead fraction after training", "many", relu.dead_final,
+                        "reproduced" if lo > 0.1 else "partly" if lo > 0 else "not reproduced"))
+    return rows
+
+
+@claim("S-sparsity")
+def relu_is_sparse(t):
+    runs = t["runs"]
+    relu = runs[runs.activation == "relu"]
+    if relu.empty:
+        return []
+    _, lo, _, _ = bootstrap_ci(relu.sparsity_final)
+    return [row("S-sparsity", "ReLU's zeros give sparse activations", "seed text 2",
+                "relu: fraction of exact-zero activations after training", "well above 0", relu.sparsity_final,
+                "reproduced" if lo > 0.3 else "partly" if lo > 0 else "not reproduced")]
+
+
+@claim("S-cost")
+def relu_is_cheap(t):
+    cost = t["cost"]
+    rows = []
+    for r in cost[(cost.activation != "relu") & cost.seconds.notna()].itertuples():
+        rows.append(dict(claim_id=f"S-cost-{r.activation}", claim="ReLU is computationally very cheap",
+                         source="seed texts 2-3", condition=f"forward+backward time of {r.activation} relative to ReLU, "
+                         f"same tensors, median of 20", expected=">= 1", measured=r.relative_to_relu,
+                         ci_low=np.nan, ci_high=np.nan, n=20,
+                         verdict="reproduced" if r.relative_to_relu >= 1 else "partly" if r.relative_to_relu >= 0.9
+                         else "not reproduced"))
+    return rows
+
+
+@claim("S-poor-init")
+def poor_init_explodes(t):
+    runs = t["runs"]
+    rows = []
+    for act in sorted(runs.activation.unique()):
+        r = runs[runs.activation == act]
+        if not {"he", "he_x3"} <= set(r.init):
+            continue
+        bad = r.assign(unstable=(r.diverged | (r.exploding_steps > 0)).astype(float))
+        diff = paired(bad, "init", "he_x3", "he", "unstable")
+        _, lo, hi, _ = bootstrap_ci(diff)
+        rows.append(row(f"S-poor-init-{act}", "unbounded ReLU gives exploding or unstable gradients, worse with poor init",
+                        "seed text 2", f"{act}: share of runs that diverge or explode, He x3 minus He, paired by seed",
+                        "> 0 for relu", diff, direction(lo, hi, +1)))
+    return rows
+
+
+def evaluate(tables: dict, config: dict) -> pd.DataFrame:
+    """claims.csv: every claim under ``claims:`` in the config, on the runs of the experiments it names."""
+    ok = tables["runs"][~tables["runs"].failed]
+    rows = []
+    for name, options in config.get("claims", {}).items():
+        experiments = (options or {}).get("experiments")
+        runs = ok if experiments is None else ok[ok.experiment.isin(experiments)]
+        if experiments is not None and runs.empty:
+            continue
+        picked = dict(tables, runs=runs, layers=tables["layers"][tables["layers"].run_id.isin(runs.run_id)])
+        rows += CLAIMS.get(name)(picked)
+    columns = ["claim_id", "claim", "source", "condition", "expected", "measured", "ci_low", "ci_high", "n", "verdict"]
+    return pd.DataFrame(rows, columns=columns)

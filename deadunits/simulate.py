@@ -1,0 +1,77 @@
+"""Measurements at initialisation only (no training): born-dead probability (GUIDE R1), growth of the
+activation-length variance with depth/width (R8), and what each activation costs to run."""
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+from deadunits import probes
+from deadunits.activations import build_activation
+from deadunits.stack import StackedMLP
+from deadunits.stats import bootstrap_ci
+
+
+def born_dead(widths, depths, draws: int, probe_x: torch.Tensor, activation=None, init=None, seed=0) -> pd.DataFrame:
+    """Share of freshly initialised nets that are dead at one fixed input, and over a whole probe set.
+
+    Dead at an input: some hidden layer has no active unit there (for ReLU the output is then constant).
+    Theory for zero bias and symmetric weights: 1 - (1 - 2^-width)^depth (Lu et al. 2020).
+    """
+    activation, init = activation or {"fn": "relu"}, init or {"fn": "he_normal"}
+    rows = []
+    for width in widths:
+        for depth in depths:
+            net = StackedMLP(probe_x.shape[1], 1, depth, width, activation, draws)
+            net.initialise(init, range(seed, seed + draws))
+            with torch.no_grad():
+                out, hidden = net(probe_x, keep=True)
+            layer_dead_at = torch.stack([(z <= 0).all(-1) for z, _ in hidden])  # (L, K, P): no unit active
+            at_first = layer_dead_at[:, :, 0].any(0).double().numpy()
+            mean, low, high, n = bootstrap_ci(at_first)
+            rows.append(dict(activation=activation["fn"], init=init["fn"], width=width, depth=depth, n=n,
+                             p_empirical=mean, ci_low=low, ci_high=high,
+                             p_theory=1 - (1 - 2.0**-width) ** depth,
+                             p_dataset=probes.collapsed(out).double().mean().item()))
+    return pd.DataFrame(rows)
+
+
+def length_variance(widths, depths, draws: int, in_dim: int = 10, seed=0) -> pd.DataFrame:
+    """Hanin & Rolnick (2018): Var(|h_L|^2) / E(|h_L|^2)^2 at He init grows like exp(c * sum 1/width)."""
+    x = torch.randn(1, in_dim, generator=torch.Generator().manual_seed(seed))
+    rows = []
+    for width in widths:
+        for depth in depths:
+            net = StackedMLP(in_dim, 1, depth, width, {"fn": "relu"}, draws)
+            net.initialise({"fn": "he_normal"}, range(seed, seed + draws))
+            with torch.no_grad():
+                _, hidden = net(x, keep=True)
+            sq = hidden[-1][1].pow(2).sum(-1).flatten().double()
+            rows.append(dict(width=width, depth=depth, sum_inv_width=depth / width, draws=draws,
+                             normalised_variance=(sq.var() / sq.mean() ** 2).item()))
+    return pd.DataFrame(rows)
+
+
+def activation_cost(activations: dict, shape=(64, 256, 512), repeats: int = 20) -> pd.DataFrame:
+    """Seconds for forward + backward of each activation on the same tensor, relative to ReLU."""
+    z0 = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    rows = []
+    for name, spec in activations.items():
+        act = build_activation(spec, shape[0], shape[2])
+        z = z0.clone().requires_grad_(True)
+        times = []
+        try:
+            for _ in range(repeats + 2):
+                started = time.perf_counter()
+                act(z).sum().backward()
+                times.append(time.perf_counter() - started)
+                z.grad = None
+        except Exception as err:  # noqa: BLE001 - a broken activation is reported, the others still timed
+            rows.append(dict(activation=name, seconds=math.nan, error=f"{type(err).__name__}: {err}"))
+            continue
+        rows.append(dict(activation=name, seconds=float(np.median(times[2:])), error=""))
+    table = pd.DataFrame(rows)
+    relu = table.loc[table.activation == "relu", "seconds"]
+    table["relative_to_relu"] = table.seconds / (relu.iloc[0] if len(relu) else math.nan)
+    return table
