@@ -40,14 +40,11 @@ class StackedMLP(nn.Module):
     def initialise(self, init: dict, seeds) -> None:
         """Fill model k from ``seeds[k]``'s init generator, layer by layer, as it would be filled alone."""
         fill = build_init(init)
-        for k, seed in enumerate(seeds):
-            generator = model_generators(int(seed))[0]
-            for w, b in zip(self.weights, self.biases):
-                w_k, b_k = torch.empty(w.shape[2], w.shape[1]), torch.empty(b.shape[1:])  # (out, in), as nn.Linear
-                fill(w_k, b_k, generator)
-                with torch.no_grad():
-                    w[k].copy_(w_k.T)
-                    b[k].copy_(b_k)
+        with torch.no_grad():
+            for k, seed in enumerate(seeds):
+                generator = model_generators(int(seed))[0]
+                for w, b in zip(self.weights, self.biases):
+                    fill(w[k].T, b[k], generator)  # w[k].T is model k's (out, in) matrix, as nn.Linear holds it
 
     def forward(self, x, keep: bool = False):
         """``x`` is (batch, in) shared by all models or (K, batch, in). With ``keep`` also returns each

@@ -5,14 +5,18 @@ other cells, the tables and the report go on, and the report lists the failure.
 """
 import json
 import logging
+import time
 
 import pandas as pd
+import psutil
 import torch
 
 from deadunits import TrainSettings, save_stack, train_stack
 from deadunits.datasets import read_dataset
 from deadunits.io import atomic_write, provenance, write_parquet
 from deadunits.trainer import resolve_device
+
+startup_s = time.time() - psutil.Process().create_time()  # interpreter start and imports (torch: most of it)
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 torch.set_num_threads(snakemake.threads)
@@ -38,7 +42,7 @@ except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded,
     write_parquet(empty, snakemake.output.curves)
     write_parquet(empty, snakemake.output.layers)
     atomic_write(snakemake.output.weights, lambda tmp: torch.save({"error": error, "meta": {"cell": cell}}, tmp))
-    atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps({"failed": error})))
+    atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps({"failed": error, "startup_s": startup_s})))
 else:
     run_id = [f"{cell_id}/m{m}" for m in result.runs.model]
     by_model = dict(enumerate(run_id))
@@ -46,6 +50,7 @@ else:
     write_parquet(result.curves.assign(run_id=result.curves.model.map(by_model)), snakemake.output.curves)
     write_parquet(result.layers.assign(run_id=result.layers.model.map(by_model)), snakemake.output.layers)
     save_stack(snakemake.output.weights, result.model, result.initial_state, {"cell": cell, "run_id": run_id})
-    atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps(result.timing)))
+    atomic_write(snakemake.output.timing,
+                 lambda tmp: open(tmp, "w").write(json.dumps({**result.timing, "startup_s": startup_s})))
     logging.info("done: %d models, %.1f s training, %.1f s probes", len(run_id), result.timing["train_s"],
                  result.timing["probe_s"])
