@@ -53,25 +53,35 @@ def length_variance(widths, depths, draws: int, in_dim: int = 10, seed=0) -> pd.
     return pd.DataFrame(rows)
 
 
-def activation_cost(activations: dict, shape=(64, 256, 512), repeats: int = 20) -> pd.DataFrame:
-    """Seconds for forward + backward of each activation on the same tensor, relative to ReLU."""
+def activation_cost(activations: dict, shape=(64, 256, 512), rounds: int = 15) -> pd.DataFrame:
+    """Seconds for forward + backward of each activation on the same tensor, relative to ReLU.
+
+    The activations are timed in turn, round after round (median over rounds), so that a slower or
+    busier moment of the machine hits them all alike instead of whichever was timed then.
+    """
     z0 = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
-    rows = []
-    for name, spec in activations.items():
-        act = build_activation(spec, shape[0], shape[2])
+    acts = {name: build_activation(spec, shape[0], shape[2]) for name, spec in activations.items()}
+    times, errors = {name: [] for name in acts}, {}
+
+    def once(act):
         z = z0.clone().requires_grad_(True)
-        times = []
-        try:
-            for _ in range(repeats + 2):
-                started = time.perf_counter()
-                act(z).sum().backward()
-                times.append(time.perf_counter() - started)
-                z.grad = None
-        except Exception as err:  # noqa: BLE001 - a broken activation is reported, the others still timed
-            rows.append(dict(activation=name, seconds=math.nan, error=f"{type(err).__name__}: {err}"))
-            continue
-        rows.append(dict(activation=name, seconds=float(np.median(times[2:])), error=""))
-    table = pd.DataFrame(rows)
+        started = time.perf_counter()
+        act(z).sum().backward()
+        return time.perf_counter() - started
+
+    for round_ in range(rounds + 1):  # round 0 warms up
+        for name, act in acts.items():
+            if name in errors:
+                continue
+            try:
+                elapsed = once(act)
+            except Exception as err:  # noqa: BLE001 - a broken activation is reported, the others still timed
+                errors[name] = f"{type(err).__name__}: {err}"
+                continue
+            if round_:
+                times[name].append(elapsed)
+    table = pd.DataFrame([dict(activation=name, seconds=float(np.median(t)) if t else math.nan, error=errors.get(name, ""))
+                          for name, t in times.items()])
     relu = table.loc[table.activation == "relu", "seconds"]
     table["relative_to_relu"] = table.seconds / (relu.iloc[0] if len(relu) else math.nan)
     return table

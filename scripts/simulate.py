@@ -1,4 +1,4 @@
-"""Rule simulate: measurements at init, no training: born-dead probability, length variance, activation cost."""
+"""Rule simulate: measurements at init, no training: born-dead probability and length variance."""
 import sys
 
 import torch
@@ -16,7 +16,6 @@ tables = {
                                     options["born_dead"]["draws"], probe),
     "lengths": simulate.length_variance(options["lengths"]["widths"], options["lengths"]["depths"],
                                         options["lengths"]["draws"]),
-    "cost": simulate.activation_cost(snakemake.config["activations"]),
 }
 for name, table in tables.items():
     atomic_write(getattr(snakemake.output, name), lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g"))

@@ -66,7 +66,7 @@ def test_length_variance_grows_with_sum_of_inverse_width():
 
 
 def test_activation_cost_is_relative_to_relu():
-    cost = simulate.activation_cost({"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), repeats=3)
+    cost = simulate.activation_cost({"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3)
     assert cost.set_index("activation").relative_to_relu["relu"] == 1.0 and (cost.seconds > 0).all()
 
 

@@ -4,7 +4,6 @@ rule simulate:
     output:
         born_dead=report("results/tables/born_dead.csv", caption="../report/born_dead.rst", category="Tables"),
         lengths="results/tables/init_lengths.csv",
-        cost="results/tables/activation_cost.csv",
     log:
         "results/logs/simulate.log",
     benchmark:
@@ -14,11 +13,22 @@ rule simulate:
         "../../scripts/simulate.py"
 
 
+rule activation_cost:
+    output:
+        cost="results/tables/activation_cost.csv",
+    log:
+        "results/logs/activation_cost.log",
+    threads: workflow.cores  # alone on the machine: other jobs would skew the timings
+    script:
+        "../../scripts/activation_cost.py"
+
+
 rule claims:
     input:
         runs=rules.aggregate.output.runs,
         layers=rules.aggregate.output.layers,
         **rules.simulate.output,
+        **rules.activation_cost.output,
     output:
         claims=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
     log:

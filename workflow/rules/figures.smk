@@ -4,6 +4,7 @@ rule figures:
         curves=rules.aggregate.output.curves,
         layers=rules.aggregate.output.layers,
         **rules.simulate.output,
+        **rules.activation_cost.output,
     output:
         png=[
             report(f"results/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures")
