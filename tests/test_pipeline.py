@@ -113,6 +113,13 @@ def test_snakemake_reports_a_bad_config_in_seconds(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_paper_config_is_valid_and_plans_a_larger_study():
+    config = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    validate(copy.deepcopy(config), str(SCHEMA))
+    cells = plan_cells(config)
+    assert sum(len(c["lrs"]) * len(c["seeds"]) for c in cells.values()) > 30000
+
+
 def test_default_config_is_valid_and_large_enough():
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     validate(copy.deepcopy(config), str(SCHEMA))
