@@ -47,11 +47,11 @@ DATASETS = Registry("dataset")
 dataset = DATASETS.register
 
 
-def check_dataset(spec: dict) -> None:
-    """Cheap checks before any work: the loader takes these arguments, and its files are there."""
+def check_dataset(spec: dict, files: bool = True) -> None:
+    """Cheap checks before any work: the loader takes these arguments, and (``files``) its files are there."""
     args = {k: v for k, v in spec.items() if k != "fn"}
     DATASETS.check_kwargs(spec["fn"], args)
-    if spec["fn"] == "idx":
+    if files and spec["fn"] == "idx":
         idx_files(**args)
 
 

@@ -8,12 +8,9 @@ leaves every existing one (and its files) alone.
 import itertools
 
 from deadunits.activations import check_activation
-from deadunits.datasets import DATASETS, check_dataset
+from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
 from deadunits.trainer import TrainSettings
-
-KEYS = ["experiment", "dataset", "activation", "init", "optimizer", "depth", "width", "seeds"]
-
 
 class ConfigError(ValueError):
     """A config value that names something unknown or impossible; the message names value and fix."""
@@ -44,7 +41,7 @@ def check_registries(config: dict) -> None:
     for name, spec in config["inits"].items():
         _check(f"inits.{name}", lambda: build_init(spec))
     for name, spec in config["datasets"].items():
-        _check(f"datasets.{name}", lambda: DATASETS.check_kwargs(spec["fn"], {k: v for k, v in spec.items() if k != "fn"}))
+        _check(f"datasets.{name}", lambda: check_dataset(spec, files=False))  # files: only for datasets in use
 
 
 def _check(where, build):
