@@ -44,7 +44,9 @@ class StackedMLP(nn.Module):
             for k, seed in enumerate(seeds):
                 generator = model_generators(int(seed))[0]
                 for w, b in zip(self.weights, self.biases):
-                    fill(w[k].T, b[k], generator)  # w[k].T is model k's (out, in) matrix, as nn.Linear holds it
+                    weight = torch.empty(w.shape[2], w.shape[1])  # (out, in), as nn.Linear holds it;
+                    fill(weight, b[k], generator)  # contiguous, so torch's vectorised samplers run
+                    w[k].copy_(weight.T)
 
     def forward(self, x, keep: bool = False):
         """``x`` is (batch, in) shared by all models or (K, batch, in). With ``keep`` also returns each

@@ -37,7 +37,12 @@ def test_layer_stats_match_brute_force(name):
     expected = brute_force(z, h, dphi)
     for key in expected:
         assert torch.allclose(stats[key], expected[key]), key
-    assert torch.allclose(stats["act_median"], h[:, :64].reshape(3, -1).median(1).values)
+    assert torch.allclose(stats["act_median"], h[:, :32].reshape(3, -1).median(1).values)
+    flat = h.double().reshape(3, -1)
+    assert torch.allclose(stats["act_mean"].double(), flat.mean(1), rtol=1e-5, atol=1e-6)
+    assert torch.allclose(stats["act_std"].double(), flat.std(1, correction=0), rtol=1e-4)
+    assert torch.allclose(stats["act_sq_length"].double(), h.double().pow(2).sum(2).mean(1), rtol=1e-4)
+    assert torch.allclose(stats["sparsity"], (h == 0).float().mean((1, 2)))
 
 
 def hand_built_net():
