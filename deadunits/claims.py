@@ -16,9 +16,13 @@ claim = CLAIMS.register
 VERDICTS = ("reproduced", "partly", "not reproduced")
 
 
-def row(claim_id, text, source, condition, expected, values, verdict, fmt=None):
-    """One claims.csv row from the per-seed ``values`` (their mean and 95% bootstrap CI)."""
+def row(claim_id, text, source, condition, expected, values, verdict):
+    """One claims.csv row from the per-seed ``values`` (their mean and 95% bootstrap CI). ``verdict``
+    is one of VERDICTS, or a function of (mean, low, high) of these values that returns one (called at
+    once, so it may read the caller's loop variables)."""
     mean, low, high, n = bootstrap_ci(values)
+    if callable(verdict):
+        verdict = verdict(mean, low, high)
     assert verdict in VERDICTS, verdict
     return dict(claim_id=claim_id, claim=text, source=source, condition=condition, expected=expected,
                 measured=mean, ci_low=low, ci_high=high, n=n, verdict=verdict)
@@ -29,6 +33,16 @@ def direction(low, high, sign=-1):
     if sign < 0:
         return "reproduced" if high < 0 else "partly" if low < 0 else "not reproduced"
     return "reproduced" if low > 0 else "partly" if high > 0 else "not reproduced"
+
+
+def below_zero(mean, low, high):
+    """Verdict (for ``row``) on an effect claimed to be negative."""
+    return direction(low, high, -1)
+
+
+def above_zero(mean, low, high):
+    """Verdict (for ``row``) on an effect claimed to be positive."""
+    return direction(low, high, +1)
 
 
 def paired(runs, column, value_a, value_b, metric, keys=("dataset", "depth", "width", "lr", "seed")):
@@ -68,21 +82,20 @@ def collapse_to_constant(t):
     relu = runs[runs.activation == "relu"]
     he = relu[(relu.init == "he") & (relu.width == 2)].collapsed.astype(float)
     if len(he):
-        m, lo, hi, _ = bootstrap_ci(he)
         rows.append(row("R2-he", "10-layer width-2 ReLU nets fitting |x| collapse to a constant", "Lu et al. 2020",
                         "relu, He init, width 2, depth 10", "> 0.9", he,
-                        "reproduced" if hi >= 0.9 else "partly" if m >= 0.5 else "not reproduced"))
+                        lambda m, lo, hi: "reproduced" if hi >= 0.9 else "partly" if m >= 0.5 else "not reproduced"))
     for init, expected, published in [("rai", "about 0.29 (secondary), below He", 0.29), ("he_bias0.1", "below He", None)]:
         other = relu[(relu.init == init) & (relu.width == 2)].collapsed.astype(float)
         if len(other) and len(he):
             diff = paired(relu[relu.width == 2], "init", init, "he", "collapsed")
             _, lo, hi, _ = bootstrap_ci(diff)
-            verdict = direction(lo, hi, -1)
-            if published is not None and verdict == "reproduced":
-                _, lo_o, hi_o, _ = bootstrap_ci(other)
-                verdict = "reproduced" if _within(lo_o - 0.05, hi_o + 0.05, published) else "partly"
+            fewer = direction(lo, hi, -1)  # and, where a rate was published, near it
             rows.append(row(f"R2-{init}", f"{init} cuts the collapse rate", "Lu et al. 2020",
-                            f"relu, {init}, width 2, depth 10", expected, other, verdict))
+                            f"relu, {init}, width 2, depth 10", expected, other,
+                            lambda m, lo, hi: fewer if published is None
+                            or fewer != "reproduced" else "reproduced" if _within(lo - 0.05, hi + 0.05, published)
+                            else "partly"))
     for act in sorted(set(runs.activation) - {"relu"}):
         other = runs[(runs.activation == act) & (runs.init == "he") & (runs.width == 2)]
         if len(other) and len(he):
@@ -96,10 +109,9 @@ def collapse_to_constant(t):
                                   (10, "< 0.01 (secondary)", lambda lo, hi: lo < 0.01)]:
         rates = relu[(relu.init == "he") & (relu.width == width)].collapsed.astype(float)
         if len(rates):
-            _, lo, hi, _ = bootstrap_ci(rates)
             rows.append(row(f"R2-width{width}", "collapse falls as width grows", "Lu et al. 2020",
                             f"relu, He init, width {width}, depth 10", expected, rates,
-                            "reproduced" if test(lo, hi) else "not reproduced"))
+                            lambda m, lo, hi: "reproduced" if test(lo, hi) else "not reproduced"))
     return rows
 
 
@@ -132,11 +144,11 @@ def xavier_stalls_he_trains(t):
             continue
         scale = g.assign(rms=np.sqrt(g.act_std**2 + g.act_mean**2)).pivot_table(index="run_id", columns="layer", values="rms")
         slope = np.log10(scale.iloc[:, -1] / scale.iloc[:, 0]) / (scale.shape[1] - 1)
-        _, lo, hi, _ = bootstrap_ci(slope)
         rows.append(row(f"R3-scale-{init}", "activation scale per layer at init", "He et al. 2015",
                         f"relu, depth {deep.depth.max()}, {init}: log10 of the RMS activation ratio per layer",
                         f"{per_layer:.3f} ({'falls by 1/sqrt 2 per layer' if per_layer else 'stays'})", slope,
-                        "reproduced" if _within(lo - 0.02, hi + 0.02, per_layer) else "not reproduced"))
+                        lambda m, lo, hi: "reproduced" if _within(lo - 0.02, hi + 0.02, per_layer)
+                        else "not reproduced"))
     return rows
 
 
@@ -156,13 +168,13 @@ def relu_six_times_faster(t):
         if "relu" in steps and slow in steps:
             ratio = (steps[slow] / steps["relu"]).replace(np.inf, np.nan).dropna()
             never = np.isinf(steps[slow]).all() and np.isfinite(steps["relu"]).any()
-            _, lo, hi, _ = bootstrap_ci(ratio)
-            verdict = ("partly" if never else "reproduced" if lo <= 6 <= hi else "partly" if lo > 1 else "not reproduced")
             condition = "steps to target, each at its best lr, paired by seed"
             if never:
                 condition += f"; {slow} never reached the target at any lr (censored): ReLU faster by an unknown factor"
             rows.append(row(f"R4-{slow}", f"ReLU reaches the training-error target six times faster than {slow}",
-                            "Krizhevsky et al. 2012; seed text 3", condition, "6", ratio, verdict))
+                            "Krizhevsky et al. 2012; seed text 3", condition, "6", ratio,
+                            lambda m, lo, hi: "partly" if never else "reproduced" if lo <= 6 <= hi
+                            else "partly" if lo > 1 else "not reproduced"))
     return rows
 
 
@@ -176,15 +188,13 @@ def elu_bias_shift_and_speed(t):
     for other in ("relu", "leaky_0.1"):
         if {"elu", other} <= set(r.activation):
             diff = paired(r, "activation", "elu", other, "abs_mean")
-            _, lo, hi, _ = bootstrap_ci(diff)
             rows.append(row(f"R5-bias-{other}", f"ELU has less bias shift than {other}", "Clevert et al. 2015; seed text 2",
                             "|mean activation| averaged over layers, end of training, paired by seed",
-                            "ELU minus other < 0", diff, direction(lo, hi, -1)))
+                            "ELU minus other < 0", diff, below_zero))
             diff = paired(r, "activation", "elu", other, "loss_auc")
-            _, lo, hi, _ = bootstrap_ci(diff)
             rows.append(row(f"R5-speed-{other}", f"ELU's training loss falls faster than {other}'s",
                             "Clevert et al. 2015; seed text 2", "area under the training-loss curve, paired by seed",
-                            "ELU minus other < 0", diff, direction(lo, hi, -1)))
+                            "ELU minus other < 0", diff, below_zero))
     return rows
 
 
@@ -197,12 +207,11 @@ def dead_fraction_rises_with_lr(t):
     by_lr = relu.groupby("lr").dead_final.mean()
     top = by_lr.idxmax()
     values = relu[relu.lr == top].dead_final
-    _, lo, hi, _ = bootstrap_ci(values)
     rising = np.corrcoef(np.log(by_lr.index), by_lr.to_numpy())[0, 1] if len(by_lr) > 1 else 0.0
-    verdict = "reproduced" if lo >= 0.4 and rising > 0 else "partly" if rising > 0 else "not reproduced"
     return [row("R6", "as much as 40% of a ReLU network can be dead if the learning rate is too high",
                 "CS231n notes", f"relu, lr sweep {by_lr.index.min():g}..{by_lr.index.max():g}; worst lr {top:g}",
-                ">= 0.4 at high lr, rising with lr", values, verdict)]
+                ">= 0.4 at high lr, rising with lr", values,
+                lambda m, lo, hi: "reproduced" if lo >= 0.4 and rising > 0 else "partly" if rising > 0 else "not reproduced")]
 
 
 @claim("R7")
@@ -213,16 +222,17 @@ def selu_self_normalises(t):
         ids = runs[(runs.activation == "selu") & (runs.init == init) & (runs.depth == runs.depth.max())].run_id
         at_init = layers[(layers.epoch == 0) & layers.run_id.isin(ids)]
         deepest = at_init[at_init.layer == at_init.layer.max()]
-        var = deepest.act_std**2
-        _, lo, hi, _ = bootstrap_ci(var)
-        normalised = deepest.act_mean.abs().max() < 0.25 and 0.7 <= lo and hi <= 1.3
-        if init == "lecun":
-            expected, verdict = "1", "reproduced" if normalised else "partly" if lo <= 2 and hi >= 0.5 else "not reproduced"
-        else:  # the contrast: self-normalisation needs LeCun's variance 1/fan_in
-            expected, verdict = "away from 1 (needs LeCun init)", "not reproduced" if normalised else "reproduced"
+        centred = deepest.act_mean.abs().max() < 0.25
+
+        def verdict(mean, lo, hi):
+            normalised = centred and 0.7 <= lo and hi <= 1.3
+            if init == "lecun":
+                return "reproduced" if normalised else "partly" if lo <= 2 and hi >= 0.5 else "not reproduced"
+            return "not reproduced" if normalised else "reproduced"  # the contrast: it needs LeCun's 1/fan_in
+
         rows.append(row(f"R7-{init}", "SELU keeps activations near mean 0, variance 1 through deep nets with LeCun init",
                         "Klambauer et al. 2017", f"selu, {init}, variance of the last of {at_init.layer.max()} layers at init",
-                        expected, var, verdict))
+                        "1" if init == "lecun" else "away from 1 (needs LeCun init)", deepest.act_std**2, verdict))
     return rows
 
 
@@ -250,10 +260,10 @@ def data_path_sanity(t):
             continue
         best = r.groupby(["activation", "init", "depth", "lr"]).final_test_acc.mean().idxmax()
         values = r.set_index(["activation", "init", "depth", "lr"]).loc[best].final_test_acc
-        m, lo, hi, _ = bootstrap_ci(values)
-        verdict = "reproduced" if hi >= low - 0.01 and lo <= high + 0.01 else "partly" if m >= low - 0.1 else "not reproduced"
         rows.append(row(f"R9-{dataset}", f"MLP test accuracy on {dataset}", "Greydanus 2020 (GUIDE R9)",
-                        f"best cell: {', '.join(map(str, best))}", published, values, verdict))
+                        f"best cell: {', '.join(map(str, best))}", published, values,
+                        lambda m, lo, hi: "reproduced" if hi >= low - 0.01 and lo <= high + 0.01
+                        else "partly" if m >= low - 0.1 else "not reproduced"))
     return rows
 
 
@@ -266,10 +276,9 @@ def positive_bias_keeps_units_alive(t):
         if {"he", "he_bias0.1"} <= set(r.init):
             for depth in sorted(r.depth.unique()):
                 diff = paired(r[r.depth == depth], "init", "he_bias0.1", "he", "dead_final")
-                _, lo, hi, _ = bootstrap_ci(diff)
                 rows.append(row(f"S-bias-d{depth}", "a positive bias init reduces dead units", "seed text 3",
                                 f"{act}, depth {depth}: dead fraction, bias 0.1 minus zero bias, paired by seed",
-                                "< 0", diff, direction(lo, hi, -1)))
+                                "< 0", diff, below_zero))
     return rows
 
 
@@ -282,10 +291,9 @@ def prelu_slopes_pattern(t):
         return []
     per_run = last.pivot_table(index="run_id", columns="layer", values="prelu_slope")
     diff = per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1)
-    _, lo, hi, _ = bootstrap_ci(diff)
     return [row("S-prelu", "PReLU learns large slopes early and small ones deep", "He et al. 2015 Table 1; seed texts",
                 "first-layer slope minus mean of later layers, end of training", "> 0 (0.68 vs 0.01-0.23)", diff,
-                direction(lo, hi, +1))]
+                above_zero)]
 
 
 @claim("S-frozen")
@@ -296,16 +304,14 @@ def leaks_keep_gradients_flowing(t):
         r = runs[runs.activation == act]
         if r.empty:
             continue
-        _, lo, hi, _ = bootstrap_ci(r.frozen_final)
         rows.append(row(f"S-frozen-{act}", f"{act} keeps gradients flowing (no frozen units)", "seed texts 1-3",
                         f"{act}: frozen fraction after training", "about 0 (ReLU: its dead units)", r.frozen_final,
-                        "reproduced" if hi < 0.01 else "partly" if lo < 0.05 else "not reproduced"))
+                        lambda m, lo, hi: "reproduced" if hi < 0.01 else "partly" if lo < 0.05 else "not reproduced"))
     relu = runs[runs.activation == "relu"]
     if len(relu):
-        _, lo, _, _ = bootstrap_ci(relu.dead_final)
         rows.append(row("S-dead-relu", "many units of an all-ReLU network end up dead", "seed texts 2-3",
                         "relu: dead fraction after training", "many", relu.dead_final,
-                        "reproduced" if lo > 0.1 else "partly" if lo > 0 else "not reproduced"))
+                        lambda m, lo, hi: "reproduced" if lo > 0.1 else "partly" if lo > 0 else "not reproduced"))
     return rows
 
 
@@ -315,10 +321,9 @@ def relu_is_sparse(t):
     relu = runs[runs.activation == "relu"]
     if relu.empty:
         return []
-    _, lo, _, _ = bootstrap_ci(relu.sparsity_final)
     return [row("S-sparsity", "ReLU's zeros give sparse activations", "seed text 2",
                 "relu: fraction of exact-zero activations after training", "well above 0", relu.sparsity_final,
-                "reproduced" if lo > 0.3 else "partly" if lo > 0 else "not reproduced")]
+                lambda m, lo, hi: "reproduced" if lo > 0.3 else "partly" if lo > 0 else "not reproduced")]
 
 
 @claim("S-cost")
@@ -345,9 +350,8 @@ def poor_init_explodes(t):
             continue
         bad = r.assign(unstable=(r.diverged | (r.exploding_steps > 0)).astype(float))
         diff = paired(bad, "init", "he_x3", "he", "unstable")
-        _, lo, hi, _ = bootstrap_ci(diff)
         bounded = act in ("tanh", "sigmoid")  # the contrast: a bounded activation should not blow up
-        verdict = ("reproduced" if hi <= 0.05 else "not reproduced") if bounded else direction(lo, hi, +1)
+        verdict = (lambda m, lo, hi: "reproduced" if hi <= 0.05 else "not reproduced") if bounded else above_zero
         rows.append(row(f"S-poor-init-{act}", "unbounded ReLU gives exploding or unstable gradients, worse with poor init",
                         "seed text 2", f"{act}: share of runs that diverge or explode, He x3 minus He, paired by seed",
                         "about 0 (bounded)" if bounded else "> 0", diff, verdict))
