@@ -1,5 +1,7 @@
 """Report figures. A new figure is one function here, one entry under ``figures:`` in config.yaml
-(naming the experiment it draws from) and one caption in workflow/report/<name>.rst.
+(naming the experiment it draws from) and one caption in workflow/report/<name>.rst. The same figure
+for another experiment is one more entry that names the function:
+``loss_curves_mnist5k: {fn: loss_curves, experiment: mnist5k}``.
 
 Each function takes the aggregated tables (``runs``, ``curves``, ``layers``), the config and the
 experiment name, and returns a matplotlib figure.
@@ -14,6 +16,11 @@ from deadunits.registry import Registry
 FIGURES = Registry("figure")
 CI = dict(errorbar=("ci", 95), n_boot=300, seed=0)  # seaborn's bootstrap over seeds: fixed, and cheap enough
 figure = FIGURES.register
+
+
+def figure_fn(name: str, options: dict | None) -> str:
+    """The FIGURES function (and caption) a ``figures:`` entry draws: its ``fn``, else its own name."""
+    return (options or {}).get("fn", name)
 
 
 def _plt():

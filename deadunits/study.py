@@ -54,12 +54,12 @@ def _check(where, build):
 def check_outputs(config: dict) -> None:
     """Figures, claims and the init simulation name things that exist."""
     from deadunits.claims import CLAIMS
-    from deadunits.figures import FIGURES
+    from deadunits.figures import FIGURES, figure_fn
 
     experiments = set(config["experiments"])
     for section, registry, key in (("figures", FIGURES, "experiment"), ("claims", CLAIMS, "experiments")):
         for name, options in config.get(section, {}).items():
-            _check(f"{section}.{name}", lambda: registry.get(name))
+            _check(f"{section}.{name}", lambda: registry.get(figure_fn(name, options)))
             wanted = (options or {}).get(key) or []
             for exp in [wanted] if isinstance(wanted, str) else wanted:
                 if exp not in experiments:

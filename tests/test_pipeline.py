@@ -94,6 +94,7 @@ def test_schema_rejects_bad_values(edit, message):
     (lambda c: c["inits"].update(bad={"fn": "he_normal", "gain": 2}), "inits.bad: init 'he_normal' takes no argument 'gain'"),
     (lambda c: c["datasets"].update(bad={"fn": "digits", "n": 3}), "datasets.bad: dataset 'digits' takes no argument 'n'"),
     (lambda c: c["experiments"]["grid"].update(settings={"target": {"metric": "accuracy", "value": 1}}), "target metric 'accuracy'"),
+    (lambda c: c["figures"].update(curves_b={"fn": "loss_curve", "experiment": "grid"}), "figures.curves_b: unknown figure 'loss_curve'"),
 ])
 def test_config_names_are_checked_before_training(edit, message):
     config = yaml.safe_load(TINY.read_text())

@@ -1,6 +1,7 @@
 # Validate the config, then expand its experiments into training cells (deadunits/study.py).
 from snakemake.utils import validate
 
+from deadunits.figures import figure_fn
 from deadunits.io import check_readable
 from deadunits.study import canonical, cell_cost, plan_cells
 

@@ -7,8 +7,8 @@ rule figures:
         **rules.activation_cost.output,
     output:
         png=[
-            report(f"results/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures")
-            for name in config.get("figures", {})
+            report(f"results/figures/{name}.png", caption=f"../report/{figure_fn(name, opts)}.rst", category="Figures")
+            for name, opts in config.get("figures", {}).items()
         ],
         svg=[f"results/figures/{name}.svg" for name in config.get("figures", {})],
     log:
