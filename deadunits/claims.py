@@ -204,9 +204,9 @@ def dead_fraction_rises_with_lr(t):
     relu = runs[runs.activation == "relu"]
     if relu.empty:
         return []
-    by_lr = relu.groupby("lr").dead_final.mean()
+    by_lr = relu.groupby("lr").dead_final_full.mean()
     top = by_lr.idxmax()
-    values = relu[relu.lr == top].dead_final
+    values = relu[relu.lr == top].dead_final_full
     rising = np.corrcoef(np.log(by_lr.index), by_lr.to_numpy())[0, 1] if len(by_lr) > 1 else 0.0
     return [row("R6", "as much as 40% of a ReLU network can be dead if the learning rate is too high",
                 "CS231n notes", f"relu, lr sweep {by_lr.index.min():g}..{by_lr.index.max():g}; worst lr {top:g}",
@@ -275,7 +275,7 @@ def positive_bias_keeps_units_alive(t):
         r = runs[runs.activation == act]
         if {"he", "he_bias0.1"} <= set(r.init):
             for depth in sorted(r.depth.unique()):
-                diff = paired(r[r.depth == depth], "init", "he_bias0.1", "he", "dead_final")
+                diff = paired(r[r.depth == depth], "init", "he_bias0.1", "he", "dead_final_full")
                 rows.append(row(f"S-bias-d{depth}", "a positive bias init reduces dead units", "seed text 3",
                                 f"{act}, depth {depth}: dead fraction, bias 0.1 minus zero bias, paired by seed",
                                 "< 0", diff, below_zero))
@@ -310,7 +310,7 @@ def leaks_keep_gradients_flowing(t):
     relu = runs[runs.activation == "relu"]
     if len(relu):
         rows.append(row("S-dead-relu", "many units of an all-ReLU network end up dead", "seed texts 2-3",
-                        "relu: dead fraction after training", "many", relu.dead_final,
+                        "relu: dead fraction after training (whole training set)", "many", relu.dead_final_full,
                         lambda m, lo, hi: "reproduced" if lo > 0.1 else "partly" if lo > 0 else "not reproduced"))
     return rows
 

@@ -79,7 +79,7 @@ def dead_heatmap(tables, config, experiment):
     inits = sorted(runs.init.unique())
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.8), squeeze=False)
     for ax, init in zip(axes[0], inits):
-        grid = runs[runs.init == init].pivot_table(index="activation", columns="depth", values="dead_final", aggfunc="mean")
+        grid = runs[runs.init == init].pivot_table(index="activation", columns="depth", values="dead_final_full", aggfunc="mean")
         sns.heatmap(grid, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=ax is axes[0][-1])
         ax.set_title(f"init {init}: dead fraction after training")
     fig.tight_layout()
@@ -150,7 +150,7 @@ def dead_vs_lr(tables, config, experiment):
     """Final dead fraction against learning rate (CS231n: 'as much as 40% can be dead')."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
-    ax = sns.lineplot(runs, x="lr", y="dead_final", hue="activation", marker="o", **CI)
+    ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
     ax.axhline(0.4, ls="--", c="grey")
     ax.set(xscale="log", ylabel="dead fraction after training", title="dead units against learning rate")
     return ax.figure

@@ -274,8 +274,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
 
     curves_df = pd.concat(curves, ignore_index=True)
     layers_df = pd.concat(layer_rows, ignore_index=True)
-    with torch.no_grad():
-        final_loss, final_err = loss_and_error(model(data.x_train), _broadcast_targets(data.y_train, k), regression)
+    final_loss, final_err, dead_full = _whole_training_set(model, data, s.probe_size)
     runs = _summarise_runs(curves_df, layers_df, s)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
@@ -285,10 +284,33 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     runs["exploding_steps"] = exploding_steps.cpu().numpy()
     runs["steps_to_target"] = torch.where(steps_to_target >= 0, steps_to_target.float(), math.nan).cpu().numpy()
     runs["loss_auc"] = (loss_area / s.epochs).cpu().numpy()
+    runs["dead_final_full"] = dead_full.cpu().numpy()
     runs["final_train_loss"] = final_loss.cpu().numpy()
     runs["final_train_acc"] = 1 - final_err.cpu().numpy()
     timing["models"] = k
     return StackResult(model, initial_state, runs, curves_df, layers_df, timing)
+
+
+def _whole_training_set(model: StackedMLP, data: Dataset, chunk: int):
+    """Per-model loss, error and dead fraction over every training example, ``chunk`` inputs at a time.
+
+    The per-epoch probes look at a subset, which counts a unit that fires on a few other training
+    examples as dead; this measure is the one the literature means by "never activates".
+    """
+    k, n = model.n_models, len(data.x_train)
+    loss_sum = torch.zeros(k, device=data.x_train.device)
+    err_sum = torch.zeros_like(loss_sum)
+    alive = None
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            x, y = data.x_train[start : start + chunk], data.y_train[start : start + chunk]
+            out, hidden = model(x, keep=True)
+            loss, err = loss_and_error(out, _broadcast_targets(y, k), data.is_regression)
+            loss_sum += loss * len(x)
+            err_sum += err * len(x)
+            fires = torch.stack([~probes.dead_units(z) for z, _ in hidden])  # (layers, K, W)
+            alive = fires if alive is None else alive | fires
+    return loss_sum / n, err_sum / n, (~alive).float().mean(dim=(0, 2))
 
 
 def _summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame, s: TrainSettings) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from deadunits.io import atomic_write, read_parquet, write_parquet
 from deadunits.stats import summarise
 
 KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr", "seed"]
-SUMMARY_METRICS = ["dead_init", "dead_final", "frozen_init", "frozen_final", "dormant_final", "sparsity_final",
+SUMMARY_METRICS = ["dead_init", "dead_final", "dead_final_full", "frozen_init", "frozen_final", "dormant_final", "sparsity_final",
                    "died_final", "revived_final", "born_dead", "collapsed", "diverged", "steps_to_target",
                    "epochs_to_target", "loss_auc", "final_train_loss", "final_train_acc", "final_test_loss",
                    "final_test_acc"]

@@ -8,7 +8,7 @@ from deadunits import simulate
 from deadunits.claims import CLAIMS, evaluate
 
 
-def synthetic_runs(values: dict, column="activation", metric="dead_final", extra=None):
+def synthetic_runs(values: dict, column="activation", metric="dead_final_full", extra=None):
     """Runs of 20 seeds per group; ``values`` maps a group to its per-seed metric."""
     rows = []
     for group, per_seed in values.items():
@@ -21,12 +21,12 @@ def synthetic_runs(values: dict, column="activation", metric="dead_final", extra
 
 def test_dead_fraction_claim_follows_the_data():
     rng = np.random.default_rng(0)
-    runs = pd.concat([synthetic_runs({"relu": rng.uniform(0.0, 0.1, 20)}, "activation", "dead_final", {"lr": 0.01}),
-                      synthetic_runs({"relu": rng.uniform(0.5, 0.6, 20)}, "activation", "dead_final", {"lr": 1.0})])
+    runs = pd.concat([synthetic_runs({"relu": rng.uniform(0.0, 0.1, 20)}, "activation", "dead_final_full", {"lr": 0.01}),
+                      synthetic_runs({"relu": rng.uniform(0.5, 0.6, 20)}, "activation", "dead_final_full", {"lr": 1.0})])
     (high,) = CLAIMS.get("R6")({"runs": runs})
     assert high["verdict"] == "reproduced" and 0.5 < high["measured"] < 0.6 and high["n"] == 20
-    runs.loc[runs.lr == 1.0, "dead_final"] = 0.05
-    runs.loc[runs.lr == 0.01, "dead_final"] = 0.2
+    runs.loc[runs.lr == 1.0, "dead_final_full"] = 0.05
+    runs.loc[runs.lr == 0.01, "dead_final_full"] = 0.2
     (low,) = CLAIMS.get("R6")({"runs": runs})
     assert low["verdict"] == "not reproduced"
 

@@ -42,7 +42,7 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     config = yaml.safe_load(TINY.read_text())
     assert len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 2 * 1 * 20  # grid: acts x inits x depths x lrs x seeds; collapse
     for column in ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr", "seed",
-                   "dead_init", "dead_final", "frozen_final", "dormant_final", "born_dead", "collapsed", "diverged",
+                   "dead_init", "dead_final", "dead_final_full", "frozen_final", "dormant_final", "born_dead", "collapsed", "diverged",
                    "steps_to_target", "epochs_to_target", "final_test_acc", "code_version", "machine"]:
         assert column in runs, column
     layers = pd.read_parquet(tiny_run / "results/tables/layers.parquet")

@@ -36,6 +36,17 @@ def test_model_in_a_stack_equals_model_alone(moons, optimizer):
     assert stack.runs.loc[k, ["lr", "seed"]].tolist() == [lr, 1]
 
 
+def test_dead_on_the_whole_training_set_brute_force(moons):
+    """400 training examples in chunks of 128 (the probe size): a unit is dead only if no example fires it."""
+    result = run(moons, lrs=(0.05, 2.0), seeds=(0, 1), epochs=2)
+    with torch.no_grad():
+        _, hidden = result.model(moons.x_train, keep=True)
+    dead = torch.stack([(z <= 0).all(dim=1) for z, _ in hidden]).float().mean(dim=(0, 2))
+    assert result.runs.dead_final_full.tolist() == pytest.approx(dead.tolist())
+    assert (result.runs.dead_final_full <= result.runs.dead_final).all(), "the probe set is a subset of the training set"
+    assert result.runs.dead_final_full.max() > 0, "lr 2.0 kills units, so the check has something to count"
+
+
 def test_same_seed_same_numbers_different_seed_different(moons):
     a, b, c = run(moons, seeds=(3,)), run(moons, seeds=(3,)), run(moons, seeds=(4,))
     for name in ("runs", "curves", "layers"):
