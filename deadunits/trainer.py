@@ -274,7 +274,9 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
 
     curves_df = pd.concat(curves, ignore_index=True)
     layers_df = pd.concat(layer_rows, ignore_index=True)
+    started = time.perf_counter()
     final_loss, final_err, dead_full = _whole_training_set(model, data, s.probe_size)
+    timing["probe_s"] += time.perf_counter() - started
     runs = _summarise_runs(curves_df, layers_df, s)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
