@@ -56,8 +56,10 @@ def length_variance(widths, depths, draws: int, in_dim: int = 10, seed=0) -> pd.
 def activation_cost(activations: dict, shape=(64, 256, 512), rounds: int = 15) -> pd.DataFrame:
     """Seconds for forward + backward of each activation on the same tensor, relative to ReLU.
 
-    The activations are timed in turn, round after round (median over rounds), so that a slower or
-    busier moment of the machine hits them all alike instead of whichever was timed then.
+    The activations are timed in turn, round after round, so that a slower or busier moment of the
+    machine hits them all alike instead of whichever was timed then. ``relative_to_relu`` is the mean
+    over rounds of that round's ratio to ReLU, with a 95% bootstrap interval over rounds: timings
+    wobble from run to run, and a verdict must not hang on the wobble.
     """
     z0 = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
     acts = {name: build_activation(spec, shape[0], shape[2]) for name, spec in activations.items()}
@@ -80,8 +82,10 @@ def activation_cost(activations: dict, shape=(64, 256, 512), rounds: int = 15) -
                 continue
             if round_:
                 times[name].append(elapsed)
-    table = pd.DataFrame([dict(activation=name, seconds=float(np.median(t)) if t else math.nan, error=errors.get(name, ""))
-                          for name, t in times.items()])
-    relu = table.loc[table.activation == "relu", "seconds"]
-    table["relative_to_relu"] = table.seconds / (relu.iloc[0] if len(relu) else math.nan)
-    return table
+    relu = np.array(times.get("relu") or [math.nan] * rounds)
+    rows = []
+    for name, t in times.items():
+        ratio, low, high, _ = bootstrap_ci(np.array(t) / relu[: len(t)]) if t else (math.nan,) * 3 + (0,)
+        rows.append(dict(activation=name, seconds=float(np.median(t)) if t else math.nan, relative_to_relu=ratio,
+                         ci_low=low, ci_high=high, rounds=len(t), error=errors.get(name, "")))
+    return pd.DataFrame(rows)

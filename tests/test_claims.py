@@ -68,6 +68,16 @@ def test_length_variance_grows_with_sum_of_inverse_width():
 def test_activation_cost_is_relative_to_relu():
     cost = simulate.activation_cost({"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3)
     assert cost.set_index("activation").relative_to_relu["relu"] == 1.0 and (cost.seconds > 0).all()
+    assert (cost.ci_low <= cost.relative_to_relu).all() and (cost.relative_to_relu <= cost.ci_high).all()
+    assert cost.rounds.tolist() == [3, 3]
+
+
+def test_cost_verdict_needs_the_interval_above_relu():
+    cost = pd.DataFrame(dict(activation=["relu", "elu", "leaky", "fast"], relative_to_relu=[1.0, 1.5, 0.95, 0.7],
+                             ci_low=[1.0, 1.3, 0.85, 0.6], ci_high=[1.0, 1.7, 1.05, 0.8], rounds=15, seconds=1.0))
+    verdicts = CLAIMS.get("S-cost")({"cost": cost})
+    assert [(r["claim_id"], r["verdict"]) for r in verdicts] == [
+        ("S-cost-elu", "reproduced"), ("S-cost-leaky", "partly"), ("S-cost-fast", "not reproduced")]
 
 
 def test_evaluate_skips_claims_whose_experiments_have_no_runs():
