@@ -220,3 +220,30 @@ def born_dead(tables, config, experiment):
     ax.set(xlabel="depth (hidden layers)", ylabel="probability", title="born dead at init: o at one input, x over the probe set")
     ax.legend(fontsize=7)
     return fig
+
+
+@figure("length_variance")
+def length_variance(tables, config, experiment):
+    """Variance of the squared activation length at init against sum 1/width (Hanin & Rolnick), with the log-linear fit."""
+    plt, sns = _plt()
+    lengths = tables["lengths"].assign(log_var=lambda d: np.log1p(d.normalised_variance))
+    ax = sns.scatterplot(lengths, x="sum_inv_width", y="log_var", hue="width", style="width", palette="viridis", s=50)
+    slope, intercept = np.polyfit(lengths.sum_inv_width, lengths.log_var, 1)
+    x = np.linspace(0, lengths.sum_inv_width.max(), 50)
+    ax.plot(x, slope * x + intercept, "--", color="grey", label=f"fit: slope {slope:.2f}")
+    ax.set(xlabel="sum over layers of 1/width", ylabel="log(1 + Var |h|^2 / mean^2)", title="squared length at init, He ReLU")
+    ax.legend(fontsize=7)
+    return ax.figure
+
+
+@figure("activation_cost")
+def activation_cost(tables, config, experiment):
+    """Forward + backward time of each activation relative to ReLU, with its 95% interval over rounds."""
+    plt, sns = _plt()
+    cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.barh(cost.activation, cost.relative_to_relu, xerr=[cost.relative_to_relu - cost.ci_low, cost.ci_high - cost.relative_to_relu],
+            color=sns.color_palette()[0], capsize=3)
+    ax.axvline(1.0, ls="--", c="grey")
+    ax.set(xlabel="time relative to ReLU", title="cost of forward + backward, same tensors")
+    return fig

@@ -7,6 +7,8 @@ rule report:
         summary=rules.aggregate.output.summary,
         claims=rules.claims.output.claims,
         born_dead=rules.simulate.output.born_dead,
+        lengths=rules.simulate.output.lengths,
+        cost=rules.activation_cost.output.cost,
         figures=rules.figures.output.png,
         benchmarks=expand("results/benchmarks/train/{cell}.tsv", cell=CELLS),
         timings=train_outputs("timing.json"),
