@@ -97,6 +97,18 @@ def dead_by_layer(tables, config, experiment):
     return ax.figure
 
 
+@figure("dead_at_init")
+def dead_at_init(tables, config, experiment):
+    """Per-layer dead fraction of the untrained nets (epoch 0), by init, one panel per depth."""
+    plt, sns = _plt()
+    layers = _pick(tables["layers"], experiment)
+    layers = layers[layers.epoch == 0]
+    grid = sns.relplot(layers, x="layer", y="dead", hue="init", style="activation", col="depth", kind="line",
+                       marker="o", **CI, height=3, facet_kws={"sharex": False})
+    grid.set(ylabel="dead fraction before training")
+    return grid.figure
+
+
 @figure("dead_over_training")
 def dead_over_training(tables, config, experiment):
     """Dead units split into born dead (dead at init) and died (alive at init), and revived units, per epoch."""

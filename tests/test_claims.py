@@ -87,3 +87,28 @@ def test_evaluate_skips_claims_whose_experiments_have_no_runs():
     assert table.claim_id.tolist() == ["R6"]
     assert list(table.columns) == ["claim_id", "claim", "source", "condition", "expected", "measured", "ci_low",
                                    "ci_high", "n", "verdict"]
+
+
+def uva_tables(profiles: dict):
+    """Untrained nets: ``profiles`` maps (init, depth) to the per-layer dead fractions at epoch 0, 10 seeds each."""
+    runs, layers = [], []
+    for (init, depth), profile in profiles.items():
+        per_seed = synthetic_runs({init: np.full(10, np.mean(profile))}, "init", "dead_init", {"depth": depth, "width": 256})
+        per_seed["run_id"] = [f"{init}/{depth}/{seed}" for seed in per_seed.seed]
+        runs.append(per_seed)
+        for run_id, seed in zip(per_seed.run_id, per_seed.seed):
+            noise = np.random.default_rng(seed).uniform(-0.005, 0.005, len(profile))
+            layers += [dict(run_id=run_id, epoch=0, layer=i + 1, dead=max(v + e, 0.0)) for i, (v, e) in enumerate(zip(profile, noise))]
+    return {"runs": pd.concat(runs, ignore_index=True), "layers": pd.DataFrame(layers)}
+
+
+def test_default_init_claim_reads_the_untrained_layer_profile():
+    deep = list(np.linspace(0.0, 0.55, 10))
+    tables = uva_tables({("torch_default", 4): [0.0, 0.0, 0.012, 0.078], ("torch_default", 10): deep,
+                         ("he", 10): [0.01] * 10})
+    rows = {r["claim_id"]: r for r in CLAIMS.get("UvA")(tables)}
+    assert rows["UvA-d4"]["measured"] == pytest.approx(0.078, abs=0.005) and rows["UvA-d4"]["verdict"] == "reproduced"
+    assert rows["UvA-d10"]["verdict"] == "reproduced"
+    assert rows["UvA-he"]["verdict"] == "reproduced" and rows["UvA-he"]["measured"] < 0
+    flat = uva_tables({("torch_default", 4): [0.05] * 4})
+    assert [r["verdict"] for r in CLAIMS.get("UvA")(flat)] == ["not reproduced"]
