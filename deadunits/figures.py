@@ -81,7 +81,7 @@ def dead_heatmap(tables, config, experiment):
     for ax, init in zip(axes[0], inits):
         grid = runs[runs.init == init].pivot_table(index="activation", columns="depth", values="dead_final_full", aggfunc="mean")
         sns.heatmap(grid, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=ax is axes[0][-1])
-        ax.set_title(f"init {init}: dead fraction after training")
+        ax.set_title(f"init {init}: dead on all training inputs, after training")
     fig.tight_layout()
     return fig
 
@@ -164,7 +164,7 @@ def dead_vs_lr(tables, config, experiment):
     runs = _pick(tables["runs"], experiment)
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
     ax.axhline(0.4, ls="--", c="grey")
-    ax.set(xscale="log", ylabel="dead fraction after training", title="dead units against learning rate")
+    ax.set(xscale="log", ylabel="dead on all training inputs, after training", title="dead units against learning rate")
     return ax.figure
 
 
