@@ -362,7 +362,6 @@ def default_init_kills_deep_units(t):
     runs, layers = t["runs"], t["layers"]
     relu = runs[runs.activation == "relu"]
     at_init = layers[(layers.epoch == 0) & layers.run_id.isin(relu.run_id)]
-    last = {}
     rows = []
     for depth, published, target, slack in ((4, "7.8% (layers 1-4: 0, 0, 1.2, 7.8%)", 0.078, 0.05),
                                             (10, "up to 56% in deep layers", 0.56, 0.15)):
@@ -370,17 +369,17 @@ def default_init_kills_deep_units(t):
         per_run = at_init[at_init.run_id.isin(cell.run_id)].pivot_table(index="run_id", columns="layer", values="dead")
         if per_run.empty:
             continue
-        last[depth] = per_run.iloc[:, -1]
-        _, rise_low, _, _ = bootstrap_ci(per_run.iloc[:, -1] - per_run.iloc[:, 0])
+        deepest = per_run.iloc[:, -1]
+        _, rise_low, _, _ = bootstrap_ci(deepest - per_run.iloc[:, 0])
         profile = ", ".join(f"{v:.1%}" for v in per_run.mean())
         rows.append(row(f"UvA-d{depth}", "PyTorch's default Linear init leaves deep ReLU units dead before training",
                         "UvA DL tutorial 3 (GUIDE §2)", f"relu, torch_default init, depth {depth}, width "
                         f"{cell.width.iloc[0]}, {cell.dataset.iloc[0]}, untrained: dead fraction of the last hidden layer "
-                        f"(mean per layer: {profile})", published, last[depth],
+                        f"(mean per layer: {profile})", published, deepest,
                         lambda m, lo, hi: "reproduced" if rise_low > 0 and _within(lo - slack, hi + slack, target)
                         else "partly" if rise_low > 0 else "not reproduced"))
-    if 10 in last:
-        diff = paired(relu[relu.depth == 10], "init", "he", "torch_default", "dead_init")
+    diff = paired(relu[relu.depth == 10], "init", "he", "torch_default", "dead_init")
+    if len(diff):
         rows.append(row("UvA-he", "He init keeps those units alive", "UvA DL tutorial 3; He et al. 2015",
                         "relu, depth 10, untrained: dead fraction over all hidden units, He minus torch_default, "
                         "paired by seed", "< 0", diff, below_zero))
