@@ -236,14 +236,19 @@ def born_dead(tables, config, experiment):
 
 @figure("length_variance")
 def length_variance(tables, config, experiment):
-    """Variance of the squared activation length at init against sum 1/width (Hanin & Rolnick), with the log-linear fit."""
+    """Variance of the squared activation length at init against sum 1/width (Hanin & Rolnick): measured
+    points, the exact prediction per width (lines), and which cells the number of draws can show."""
     plt, sns = _plt()
-    lengths = tables["lengths"].assign(log_var=lambda d: np.log1p(d.normalised_variance))
-    ax = sns.scatterplot(lengths, x="sum_inv_width", y="log_var", hue="width", style="width", palette="viridis", s=50)
-    slope, intercept = np.polyfit(lengths.sum_inv_width, lengths.log_var, 1)
-    x = np.linspace(0, lengths.sum_inv_width.max(), 50)
-    ax.plot(x, slope * x + intercept, "--", color="grey", label=f"fit: slope {slope:.2f}")
-    ax.set(xlabel="sum over layers of 1/width", ylabel="log(1 + Var |h|^2 / mean^2)", title="squared length at init, He ReLU")
+    lengths = tables["lengths"].assign(log_var=lambda d: np.log1p(d.normalised_variance),
+                                       log_predicted=lambda d: np.log1p(d.predicted),
+                                       shown=lambda d: d.measurable.map({True: "predicted <= sqrt(draws)",
+                                                                         False: "beyond sqrt(draws)"}))
+    ax = sns.lineplot(lengths, x="sum_inv_width", y="log_predicted", hue="width", palette="viridis", ls="--",
+                      legend=False)
+    sns.scatterplot(lengths, x="sum_inv_width", y="log_var", hue="width", style="shown", palette="viridis", s=50,
+                    markers={"predicted <= sqrt(draws)": "o", "beyond sqrt(draws)": "X"}, ax=ax)
+    ax.set(xlabel="sum over layers of 1/width", ylabel="log(1 + Var |h|^2 / mean^2)",
+           title="squared length at init, He ReLU (dashed: exact prediction)")
     ax.legend(fontsize=7)
     return ax.figure
 

@@ -63,6 +63,21 @@ def test_length_variance_grows_with_sum_of_inverse_width():
     narrow_deep = table[(table.width == 4) & (table.depth == 12)].normalised_variance.item()
     wide_shallow = table[(table.width == 32) & (table.depth == 4)].normalised_variance.item()
     assert narrow_deep > 3 * wide_shallow
+    assert table.measurable.tolist() == (table.predicted <= 20).tolist()  # sqrt(400)
+    wide = table[table.width == 32].set_index("depth")
+    assert np.allclose(wide.predicted, [(1 + 5 / 32) ** 4 - 1, (1 + 5 / 32) ** 12 - 1])
+    assert abs(wide.normalised_variance[4] / wide.predicted[4] - 1) < 0.3  # 400 draws of a heavy tail
+
+
+def test_length_claim_fits_only_cells_the_draws_can_show():
+    table = simulate.length_variance([4, 16, 64], [3, 6], 10)  # only the shapes matter below
+    exact = table.assign(normalised_variance=table.predicted, draws=10**6, measurable=table.predicted <= 100)
+    (row,) = CLAIMS.get("R8")({"lengths": exact})
+    assert row["verdict"] == "reproduced" and "5 of 6 cells" in row["condition"]  # width 4, depth 6 predicts 129
+    assert row["measured"] == pytest.approx(float(row["expected"].split("slope ")[1].split()[0]), abs=0.01)
+    flat = exact.assign(normalised_variance=np.sqrt(exact.predicted))  # grows, at half the rate on log scale
+    assert CLAIMS.get("R8")({"lengths": flat})[0]["verdict"] == "partly"
+    assert CLAIMS.get("R8")({"lengths": exact.assign(measurable=False)}) == []
 
 
 def test_activation_cost_is_relative_to_relu():
