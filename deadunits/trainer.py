@@ -176,7 +176,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     prelus = [a for a in model.acts if isinstance(a, StackedPReLU)]
     curves, layer_rows = [], []
     state = {"init_dead": None, "ever_dead": None}
-    timing = {"probe_s": 0.0, "train_s": 0.0}
+    timing = {"probe_s": 0.0, "train_s": 0.0, "probe_examples": 0}  # examples each model's probes forward
 
     def probe(epoch, train_loss, train_err, grad_mean, grad_max):
         started = time.perf_counter()
@@ -212,6 +212,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
         table.insert(0, "model", torch.arange(k).repeat(depth).numpy())
         layer_rows.append(table)
         timing["probe_s"] += time.perf_counter() - started
+        timing["probe_examples"] += len(x_probe) + len(data.x_test)
         return collapsed
 
     def layer_grad_norms():
@@ -277,6 +278,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     started = time.perf_counter()
     final_loss, final_err, dead_full = _whole_training_set(model, data, s.probe_size)
     timing["probe_s"] += time.perf_counter() - started
+    timing["probe_examples"] += n_train
     runs = _summarise_runs(curves_df, layers_df, s)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)

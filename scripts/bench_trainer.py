@@ -3,7 +3,8 @@
 Reference cell: scikit-learn digits, 4 hidden layers of 128, ReLU, He init, SGD lr 0.05, batch 64,
 32 seeds, 10 epochs. A training step counts 6 x parameters x examples FLOPs. It also times the
 training's batched matrix multiplies alone, at the reference cell's shapes: the ceiling that any
-stacked trainer of these shapes can reach on this machine. The stacked trainer runs ``--repeats``
+stacked trainer of these shapes can reach on this machine; with the FLOPs of the probes' forward
+passes added, it bounds all three figures below. The stacked trainer runs ``--repeats``
 times and the fastest run counts (shared machines are noisy); every run is printed.
 
     python scripts/bench_trainer.py [--device auto] [--plain-models 4] [--repeats 3]
@@ -110,6 +111,11 @@ def main():
     stacked_s, timing = min(runs, key=lambda run: run[0])
     rate = flops_per_model * SEEDS / stacked_s
     print(f"fastest stacked run: {stacked_s / SEEDS:.3f} s/model, {rate / 1e9:.1f} GFLOP/s")
+    probe_share = 2 * params * timing["probe_examples"] / flops_per_model  # forward passes only
+    floor_s = ceiling_s * (1 + probe_share)  # training and probe matmuls both at the ceiling's rate
+    print(f"probes forward {timing['probe_examples']} examples per model, {probe_share:.1%} of the training FLOPs; "
+          f"with every matmul at the ceiling and nothing else: efficiency <= {flops_per_model * SEEDS / floor_s / peak:.3f} "
+          f"speedup <= {plain_s / (floor_s / SEEDS):.1f} probe_overhead >= {probe_share / (1 + probe_share):.3f}")
     print(f"efficiency={rate / peak:.3f} speedup={plain_s / (stacked_s / SEEDS):.1f} "
           f"probe_overhead={timing['probe_s'] / stacked_s:.3f}")
 

@@ -99,6 +99,8 @@ def test_tables_have_one_row_per_model_epoch_and_layer(moons):
     assert ((layers.born_dead + layers.died - layers.dead).abs() < 1e-6).all(), "dead units are born dead or died"
     assert (layers[layers.epoch == 0].revived == 0).all()
     assert (result.layers.grad_norm_mean > 0).all()
+    n_train, n_test = len(moons.x_train), len(moons.x_test)  # the benchmark's bounds count these examples
+    assert result.timing["probe_examples"] == (128 + n_test) * 3 + n_train
 
 
 def test_saved_stack_loads_as_plain_sequential(moons, tmp_path):
