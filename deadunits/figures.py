@@ -111,10 +111,10 @@ def dead_at_init(tables, config, experiment):
 
 @figure("dead_over_training")
 def dead_over_training(tables, config, experiment):
-    """Dead units split into born dead (dead at init) and died (alive at init), and revived units, per epoch."""
+    """Dead units split into those dead since init and those that died (alive at init), and revived units, per epoch."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
-    df = layers.groupby(["activation", "epoch", "run_id"])[["born_dead", "died", "revived"]].mean().reset_index()
+    df = layers.groupby(["activation", "epoch", "run_id"])[["dead_since_init", "died", "revived"]].mean().reset_index()
     df = df.melt(id_vars=["activation", "epoch", "run_id"], var_name="status", value_name="fraction of units")
     grid = sns.relplot(df, x="epoch", y="fraction of units", hue="status", col="activation", col_wrap=4, kind="line",
                        **CI, height=2.4)

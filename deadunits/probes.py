@@ -5,6 +5,10 @@ with shape (models, probe inputs, units), and returns one value per model (or pe
 """
 import torch
 
+# The per-layer fractions of layer_stats that become per-run columns <name>_init and <name>_final
+# (deadunits/summary.py). A new unit metric is one entry in layer_stats, plus its name here.
+UNIT_FRACTIONS = ("dead", "frozen", "dormant", "sparsity")
+
 
 def dead_units(z):
     """(K, W) mask: pre-activation <= 0 for every probe input (a ReLU there outputs 0 and gets no gradient)."""

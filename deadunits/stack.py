@@ -12,7 +12,7 @@ from deadunits.inits import build_init
 from deadunits.io import atomic_write
 
 
-def model_generators(seed: int, device="cpu"):
+def model_generators(seed: int):
     """Independent generators for a model's init and its minibatch order, derived from its seed alone."""
     init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
     return (torch.Generator("cpu").manual_seed(int(init_seed)), torch.Generator("cpu").manual_seed(int(data_seed)))

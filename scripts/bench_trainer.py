@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from deadunits import StackedMLP, TrainSettings, load_dataset, train_stack
-from deadunits.trainer import resolve_device
+from deadunits.trainer import keep_freed_memory, resolve_device
 
 DEPTH, WIDTH, LR, BATCH, SEEDS, EPOCHS = 4, 128, 0.05, 64, 32, 10
 
@@ -83,6 +83,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="stacked runs; the fastest counts")
     args = parser.parse_args()
     device = resolve_device(args.device)
+    keep_freed_memory()
     data = load_dataset({"fn": "digits"})
     params = sum(p.numel() for p in StackedMLP(data.in_dim, data.out_dim, DEPTH, WIDTH, {"fn": "relu"}, 1).parameters())
     flops_per_model = 6 * params * len(data.x_train) * EPOCHS

@@ -14,12 +14,13 @@ import torch
 from deadunits import TrainSettings, save_stack, train_stack
 from deadunits.datasets import read_dataset
 from deadunits.io import atomic_write, provenance, write_parquet
-from deadunits.trainer import resolve_device
+from deadunits.trainer import keep_freed_memory, resolve_device, stack_members
 
 startup_s = time.time() - psutil.Process().create_time()  # interpreter start and imports (torch: most of it)
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 torch.set_num_threads(snakemake.threads)
+keep_freed_memory()
 cell, cell_id = snakemake.params.cell, snakemake.wildcards.cell
 device = resolve_device(snakemake.config.get("device", "auto"))
 logging.info("cell %s: %d lrs x %d seeds on %s", cell_id, len(cell["lrs"]), len(cell["seeds"]), device)
@@ -33,9 +34,8 @@ try:
 except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded, then the study goes on
     logging.exception("cell failed")
     error = f"{type(err).__name__}: {err}"
-    runs = pd.DataFrame({"model": range(len(cell["lrs"]) * len(cell["seeds"])),
-                         "lr": [lr for lr in cell["lrs"] for _ in cell["seeds"]],
-                         "seed": [s for _ in cell["lrs"] for s in cell["seeds"]]})
+    lr_of, seed_of = stack_members(cell["lrs"], cell["seeds"])
+    runs = pd.DataFrame({"model": range(len(lr_of)), "lr": lr_of, "seed": seed_of})
     runs = runs.assign(run_id=[f"{cell_id}/m{m}" for m in runs.model], failed=True, error=error, diverged=False, **stamp)
     write_parquet(runs, snakemake.output.runs)
     empty = pd.DataFrame({"model": pd.Series(dtype=int), "run_id": pd.Series(dtype=str)})

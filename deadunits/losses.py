@@ -1,0 +1,20 @@
+"""Per-model loss and error of a stack's outputs: every model of a stack gets its own numbers."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def loss_and_error(out, y, regression: bool):
+    """Per-model mean loss and error rate (error is NaN for regression) over a (K, batch) block."""
+    if regression:
+        loss = (out - y).pow(2).mean(dim=(1, 2))
+        return loss, torch.full_like(loss, math.nan)
+    k, b, c = out.shape
+    loss = F.cross_entropy(out.reshape(k * b, c), y.reshape(k * b), reduction="none").view(k, b).mean(1)
+    return loss, (out.argmax(-1) != y).float().mean(1)
+
+
+def shared_targets(y, k):
+    """The same targets for each of ``k`` models, as a (K, ...) view without a copy."""
+    return y.unsqueeze(0).expand(k, *y.shape)

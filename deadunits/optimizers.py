@@ -1,0 +1,55 @@
+"""Optimizers for a stack of models: one learning rate per model, and a stopped (diverged) model never moves."""
+import torch
+
+
+def per_model(mask, p):
+    """A (K,) tensor shaped to broadcast over a stacked parameter of shape (K, ...)."""
+    return mask.view((-1,) + (1,) * (p.dim() - 1))
+
+
+class StackedSGD:
+    """SGD with momentum (PyTorch's definition) and one learning rate per model.
+
+    SGD with momentum is linear in the gradient, so model k's learning rate is folded into its loss
+    (``loss_weight``) and PyTorch's fused SGD runs with lr=1: one pass over memory per parameter.
+    A stopped (diverged) model gets its gradient and momentum zeroed, so it never moves again.
+    """
+
+    def __init__(self, params, lrs, settings):
+        self.params, self.loss_weight = list(params), lrs
+        self.opt = torch.optim.SGD(self.params, lr=1.0, momentum=settings.momentum, fused=True)
+
+    def step(self, active):
+        if not bool(active.all()):  # a diverged model's gradients may be NaN
+            for p in self.params:
+                stopped = per_model(~active, p)
+                p.grad.masked_fill_(stopped, 0.0)
+                buffer = self.opt.state.get(p, {}).get("momentum_buffer")
+                if buffer is not None:
+                    buffer.masked_fill_(stopped, 0.0)
+        self.opt.step()
+
+
+class StackedAdam:
+    """Adam (PyTorch's definition) with one learning rate per model; stopped models get no update."""
+
+    def __init__(self, params, lrs, settings):
+        self.params, self.lrs, self.betas = list(params), lrs, settings.betas
+        self.loss_weight = torch.ones_like(lrs)
+        self.first = [torch.zeros_like(p) for p in self.params]
+        self.second = [torch.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def step(self, active):
+        self.t += 1
+        b1, b2 = self.betas
+        rate = self.lrs * active
+        for p, m, v in zip(self.params, self.first, self.second):
+            g = torch.where(per_model(active, p), p.grad, 0.0)
+            m.lerp_(g, 1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v / (1 - b2**self.t)).sqrt_().add_(1e-8)
+            p.data.addcdiv_(per_model(rate, p) * m, denom, value=-1 / (1 - b1**self.t))
+
+
+OPTIMIZERS = {"sgd": StackedSGD, "adam": StackedAdam}
