@@ -2,17 +2,29 @@
 
 A claim is one function registered under its id; it returns rows of claims.csv: what was expected,
 what was measured (mean and 95% bootstrap CI over seeds), and a verdict computed from them. Which
-experiments feed a claim is named under ``claims:`` in config.yaml (none named: all runs); a claim
-whose experiments have no runs is left out of the table.
+experiments feed a claim is named under ``claims:`` in config.yaml (none named: all runs); which config
+entries it reads is declared where it is registered (``needs``). A claim whose experiments or arms
+have no runs produces no row, and claims_status.csv says so.
 """
 import numpy as np
 import pandas as pd
 
 from deadunits.registry import Registry
-from deadunits.stats import bootstrap_ci
+from deadunits.stats import at_best_lr, bootstrap_ci
 
 CLAIMS = Registry("claim")
-claim = CLAIMS.register
+
+
+def claim(name, **needs):
+    """Register a claim under ``name``; ``needs`` names the config entries it reads, by registry
+    (``activations=["relu"]``): the dry run fails when one is not defined or not trained by the claim's
+    experiments (deadunits/study.py), instead of the claim silently producing no rows."""
+    def add(fn):
+        fn.needs = needs
+        return CLAIMS.register(name)(fn)
+
+    return add
+
 VERDICTS = ("reproduced", "partly", "not reproduced")
 
 
@@ -75,7 +87,7 @@ def born_dead_at_init(t):
     return rows
 
 
-@claim("R2")
+@claim("R2", activations=["relu"], inits=["he", "rai", "he_bias0.1"])
 def collapse_to_constant(t):
     runs = t["runs"]
     rows = []
@@ -115,18 +127,13 @@ def collapse_to_constant(t):
     return rows
 
 
-@claim("R3")
+@claim("R3", activations=["relu"], inits=["xavier", "he"])
 def xavier_stalls_he_trains(t):
     runs = t["runs"]
     deep = runs[(runs.activation == "relu") & (runs.depth == runs.depth.max())]
     rows = []
-    errors = {}
-    for init in ("xavier", "he"):
-        r = deep[deep.init == init]
-        if r.empty:
-            continue
-        best_lr = r.groupby("lr").final_train_acc.mean().idxmax()
-        errors[init] = 1 - r[r.lr == best_lr].final_train_acc
+    best = at_best_lr(deep[deep.init.isin(["xavier", "he"])], ["init"], "final_train_acc")
+    errors = {init: 1 - g.final_train_acc for init, g in best.groupby("init")}
     if len(errors) == 2:
         _, lo_x, _, _ = bootstrap_ci(errors["xavier"])
         _, _, hi_h, _ = bootstrap_ci(errors["he"])
@@ -152,17 +159,13 @@ def xavier_stalls_he_trains(t):
     return rows
 
 
-@claim("R4")
+@claim("R4", activations=["relu", "tanh", "sigmoid"])
 def relu_six_times_faster(t):
     runs = t["runs"]
-    steps = {}
-    for act in ("relu", "tanh", "sigmoid"):
-        r = runs[runs.activation == act]
-        if r.empty:
-            continue
-        censored = r.assign(steps=r.steps_to_target.fillna(np.inf))
-        best = censored.groupby("lr").steps.median().idxmin()
-        steps[act] = censored[censored.lr == best].set_index("seed").steps
+    arms = runs[runs.activation.isin(["relu", "tanh", "sigmoid"])]
+    censored = arms.assign(steps=arms.steps_to_target.fillna(np.inf))
+    best = at_best_lr(censored, ["activation"], "steps", stat="median", best="min")
+    steps = {act: g.set_index("seed").steps for act, g in best.groupby("activation")}
     rows = []
     for slow in ("tanh", "sigmoid"):
         if "relu" in steps and slow in steps:
@@ -178,7 +181,7 @@ def relu_six_times_faster(t):
     return rows
 
 
-@claim("R5")
+@claim("R5", activations=["elu", "relu", "leaky_0.1"])
 def elu_bias_shift_and_speed(t):
     runs, layers = t["runs"], t["layers"]
     last = layers[layers.epoch == layers.epoch.max()]
@@ -198,7 +201,7 @@ def elu_bias_shift_and_speed(t):
     return rows
 
 
-@claim("R6")
+@claim("R6", activations=["relu"])
 def dead_fraction_rises_with_lr(t):
     runs = t["runs"]
     relu = runs[runs.activation == "relu"]
@@ -214,7 +217,7 @@ def dead_fraction_rises_with_lr(t):
                 lambda m, lo, hi: "reproduced" if lo >= 0.4 and rising > 0 else "partly" if rising > 0 else "not reproduced")]
 
 
-@claim("R7")
+@claim("R7", activations=["selu"], inits=["lecun"])
 def selu_self_normalises(t):
     runs, layers = t["runs"], t["layers"]
     rows = []
@@ -256,7 +259,7 @@ def length_variance_grows(t):
                  verdict="reproduced" if r2 > 0.9 and close else "partly" if slope > 0 else "not reproduced")]
 
 
-@claim("R9")
+@claim("R9", datasets=["mnist1d", "digits"])
 def data_path_sanity(t):
     runs = t["runs"]
     rows = []
@@ -273,7 +276,7 @@ def data_path_sanity(t):
     return rows
 
 
-@claim("S-bias")
+@claim("S-bias", activations=["relu"], inits=["he", "he_bias0.1"])
 def positive_bias_keeps_units_alive(t):
     runs = t["runs"]
     rows = []
@@ -288,7 +291,7 @@ def positive_bias_keeps_units_alive(t):
     return rows
 
 
-@claim("S-prelu")
+@claim("S-prelu", activations=["prelu"])
 def prelu_slopes_pattern(t):
     runs, layers = t["runs"], t["layers"]
     ids = runs[(runs.activation == "prelu") & ~runs.diverged].run_id
@@ -302,7 +305,7 @@ def prelu_slopes_pattern(t):
                 above_zero)]
 
 
-@claim("S-frozen")
+@claim("S-frozen", activations=["leaky_0.01", "leaky_0.1", "prelu", "elu", "relu"])
 def leaks_keep_gradients_flowing(t):
     runs = t["runs"]
     rows = []
@@ -321,7 +324,7 @@ def leaks_keep_gradients_flowing(t):
     return rows
 
 
-@claim("S-sparsity")
+@claim("S-sparsity", activations=["relu"])
 def relu_is_sparse(t):
     runs = t["runs"]
     relu = runs[runs.activation == "relu"]
@@ -332,7 +335,7 @@ def relu_is_sparse(t):
                 lambda m, lo, hi: "reproduced" if lo > 0.3 else "partly" if lo > 0 else "not reproduced")]
 
 
-@claim("S-cost")
+@claim("S-cost", activations=["relu"])
 def relu_is_cheap(t):
     cost = t["cost"]
     rows = []
@@ -345,7 +348,7 @@ def relu_is_cheap(t):
     return rows
 
 
-@claim("S-poor-init")
+@claim("S-poor-init", inits=["he", "he_x3"])
 def poor_init_explodes(t):
     runs = t["runs"]
     rows = []
@@ -363,7 +366,7 @@ def poor_init_explodes(t):
     return rows
 
 
-@claim("UvA")
+@claim("UvA", activations=["relu"], inits=["torch_default", "he"])
 def default_init_kills_deep_units(t):
     runs, layers = t["runs"], t["layers"]
     relu = runs[runs.activation == "relu"]
@@ -392,16 +395,22 @@ def default_init_kills_deep_units(t):
     return rows
 
 
-def evaluate(tables: dict, config: dict) -> pd.DataFrame:
-    """claims.csv: every claim under ``claims:`` in the config, on the runs of the experiments it names."""
+COLUMNS = ["claim_id", "claim", "source", "condition", "expected", "measured", "ci_low", "ci_high", "n", "verdict"]
+
+
+def evaluate(tables: dict, config: dict):
+    """Every claim under ``claims:`` in the config, on the runs of the experiments it names: (claims.csv,
+    and per configured claim how many rows it produced and, if none, why: claims_status.csv)."""
     ok = tables["runs"][~tables["runs"].failed]
-    rows = []
+    rows, status = [], []
     for name, options in config.get("claims", {}).items():
         experiments = (options or {}).get("experiments")
         runs = ok if experiments is None else ok[ok.experiment.isin(experiments)]
         if experiments is not None and runs.empty:
+            status.append(dict(claim=name, rows=0, reason=f"no runs in experiments {', '.join(experiments)}"))
             continue
         picked = dict(tables, runs=runs, layers=tables["layers"][tables["layers"].run_id.isin(runs.run_id)])
-        rows += CLAIMS.get(name)(picked)
-    columns = ["claim_id", "claim", "source", "condition", "expected", "measured", "ci_low", "ci_high", "n", "verdict"]
-    return pd.DataFrame(rows, columns=columns)
+        produced = CLAIMS.get(name)(picked)
+        status.append(dict(claim=name, rows=len(produced), reason="" if produced else "its arms have no runs"))
+        rows += produced
+    return pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(status, columns=["claim", "rows", "reason"])

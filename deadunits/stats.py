@@ -28,3 +28,11 @@ def summarise(df: pd.DataFrame, by: list, metrics: list) -> pd.DataFrame:
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def at_best_lr(runs: pd.DataFrame, by: list, metric: str, stat: str = "mean", best: str = "max") -> pd.DataFrame:
+    """The rows of ``runs`` at each group's best learning rate: the lr whose ``stat`` over seeds of ``metric``
+    is highest (``best="max"``) or lowest (``"min"``). Row order is kept, so CIs over seeds do not change."""
+    scores = runs.groupby([*by, "lr"])[metric].agg(stat)
+    chosen = getattr(scores.groupby(level=list(by)), "idxmax" if best == "max" else "idxmin")()
+    return runs.merge(pd.DataFrame(list(chosen), columns=[*by, "lr"]))

@@ -64,9 +64,27 @@ def check_outputs(config: dict) -> None:
             for exp in [wanted] if isinstance(wanted, str) else wanted:
                 if exp not in experiments:
                     raise ConfigError(f"{section}.{name}: unknown experiment {exp!r}; pick one of {sorted(experiments)}")
+    for name, options in config.get("claims", {}).items():
+        check_claim_needs(config, name, (options or {}).get("experiments"))
     dataset = config["simulate"]["born_dead"]["dataset"]
     if dataset not in config["datasets"]:
         raise ConfigError(f"simulate.born_dead.dataset: unknown dataset {dataset!r}; pick one of {sorted(config['datasets'])}")
+
+
+def check_claim_needs(config: dict, name: str, experiments) -> None:
+    """Every config entry a claim reads (its ``needs``) is defined, and trained by one of its experiments."""
+    from deadunits.claims import CLAIMS
+
+    for section, labels in CLAIMS.get(name).needs.items():
+        for label in labels:
+            if label not in config.get(section, {}):
+                raise ConfigError(f"claims.{name} needs {section} entry {label!r}, which is not defined under "
+                                  f"{section}:; define it, or drop {name} from claims:")
+            used = [exp for exp in experiments or []
+                    if label in _names(exp, section, config["experiments"][exp][section], config[section])]
+            if experiments and not used:
+                raise ConfigError(f"claims.{name} needs {section} entry {label!r}, which none of its experiments "
+                                  f"({', '.join(experiments)}) trains; add it to one of them, or drop {name} from claims:")
 
 
 def settings_for(config: dict, experiment: dict) -> dict:

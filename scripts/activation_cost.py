@@ -4,7 +4,7 @@ import sys
 import torch
 
 from deadunits.io import atomic_write
-from deadunits.simulate import activation_cost
+from deadunits.cost import activation_cost
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 torch.set_num_threads(snakemake.threads)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from deadunits import simulate
+from deadunits.cost import activation_cost
 from deadunits.claims import CLAIMS, evaluate
 
 
@@ -81,7 +82,7 @@ def test_length_claim_fits_only_cells_the_draws_can_show():
 
 
 def test_activation_cost_is_relative_to_relu():
-    cost = simulate.activation_cost({"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3)
+    cost = activation_cost({"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3)
     assert cost.set_index("activation").relative_to_relu["relu"] == 1.0 and (cost.seconds > 0).all()
     assert (cost.ci_low <= cost.relative_to_relu).all() and (cost.relative_to_relu <= cost.ci_high).all()
     assert cost.rounds.tolist() == [3, 3]
@@ -97,9 +98,10 @@ def test_cost_verdict_needs_the_interval_above_relu():
 
 def test_evaluate_skips_claims_whose_experiments_have_no_runs():
     runs = synthetic_runs({"relu": np.full(20, 0.5)}, extra={"lr": 1.0})
-    table = evaluate({"runs": runs, "layers": pd.DataFrame({"run_id": []})},
+    table, status = evaluate({"runs": runs, "layers": pd.DataFrame({"run_id": []})},
                      {"claims": {"R6": {"experiments": ["e"]}, "S-bias": {"experiments": ["missing"]}}})
     assert table.claim_id.tolist() == ["R6"]
+    assert status.set_index("claim").rows.to_dict() == {"R6": 1, "S-bias": 0}
     assert list(table.columns) == ["claim_id", "claim", "source", "condition", "expected", "measured", "ci_low",
                                    "ci_high", "n", "verdict"]
 
