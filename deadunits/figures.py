@@ -1,5 +1,6 @@
-"""Report figures. A new figure is one function here, one entry under ``figures:`` in config.yaml
-(naming the experiment it draws from) and one caption in workflow/report/<name>.rst. The same figure
+"""Report figures. A new figure is one function here and one entry under ``figures:`` in config.yaml
+(naming the experiment it draws from); the function's docstring is the figure's caption (in the
+report and in ``snakemake --report``), so it says what is drawn and on which units. The same figure
 for another experiment is one more entry that names the function:
 ``loss_curves_mnist5k: {fn: loss_curves, experiment: mnist5k}``.
 
@@ -12,6 +13,7 @@ import torch
 
 from deadunits.activations import build_activation
 from deadunits.registry import Registry
+from deadunits.stats import at_best_lr
 
 FIGURES = Registry("figure")
 CI = dict(errorbar=("ci", 95), n_boot=300, seed=0)  # seaborn's bootstrap over seeds: fixed, and cheap enough
@@ -73,7 +75,8 @@ def activation_functions(tables, config, experiment):
 
 @figure("dead_heatmap")
 def dead_heatmap(tables, config, experiment):
-    """Final dead fraction, mean over seeds and lrs, activation x depth, one panel per init."""
+    """Final dead fraction (on the whole training set), mean over seeds and lrs, activation x depth, one panel per
+    init."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
     inits = sorted(runs.init.unique())
@@ -99,7 +102,9 @@ def dead_by_layer(tables, config, experiment):
 
 @figure("dead_at_init")
 def dead_at_init(tables, config, experiment):
-    """Per-layer dead fraction of the untrained nets (epoch 0), by init, one panel per depth."""
+    """Dead fraction per hidden layer before any training (epoch 0), mean and 95% CI over seeds, by init, one panel per
+    depth: PyTorch's default `nn.Linear` init shrinks the signal layer by layer until the biases decide, and
+    units with a negative bias are dead on every input."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
     layers = layers[layers.epoch == 0]
@@ -159,7 +164,7 @@ def grad_norms(tables, config, experiment):
 
 @figure("dead_vs_lr")
 def dead_vs_lr(tables, config, experiment):
-    """Final dead fraction against learning rate (CS231n: 'as much as 40% can be dead')."""
+    """Final dead fraction (on the whole training set) against learning rate (CS231n: 'as much as 40% can be dead')."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
@@ -195,9 +200,7 @@ def accuracy(tables, config, experiment):
     """Final test accuracy per activation and dataset, mean and 95% CI over seeds (best lr per activation)."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
-    best_lr = runs.groupby(["dataset", "activation", "depth", "lr"]).final_test_acc.mean().reset_index()
-    best_lr = best_lr.loc[best_lr.groupby(["dataset", "activation", "depth"]).final_test_acc.idxmax()]
-    runs = runs.merge(best_lr[["dataset", "activation", "depth", "lr"]])
+    runs = at_best_lr(runs, ["dataset", "activation", "depth"], "final_test_acc")
     grid = sns.catplot(runs, x="activation", y="final_test_acc", hue="depth", col="dataset", kind="bar",
                        **CI, height=3.2, aspect=1.6)
     grid.tick_params(axis="x", rotation=45)
@@ -219,7 +222,10 @@ def collapse(tables, config, experiment):
 
 @figure("born_dead")
 def born_dead(tables, config, experiment):
-    """Born-dead probability at init against depth, per width: simulation (points, 95% CI) and theory (lines)."""
+    """Born-dead probability at init (no training): share of freshly He-initialised ReLU nets (zero bias) with a hidden
+    layer that has no active unit at one fixed input (o: p_empirical, 95% bootstrap CI over draws) against 1 -
+    (1 - 2^-width)^depth (lines: p_theory), and the share whose output is constant over the whole probe set (x:
+    p_dataset)."""
     plt, sns = _plt()
     bd = tables["born_dead"]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -236,8 +242,12 @@ def born_dead(tables, config, experiment):
 
 @figure("length_variance")
 def length_variance(tables, config, experiment):
-    """Variance of the squared activation length at init against sum 1/width (Hanin & Rolnick): measured
-    points, the exact prediction per width (lines), and which cells the number of draws can show."""
+    """Squared activation length at init (no training): for He-initialised ReLU nets of the widths and depths under
+    `simulate.lengths`, log(1 + Var/mean²) of the last hidden layer's squared length over random draws, against
+    the sum of 1/width over layers (Hanin & Rolnick 2018: exponential in that sum). Dashed lines: the exact
+    prediction (1 + 5/width)^depth − 1 per width. Crosses: cells whose predicted ratio exceeds the square root
+    of the number of draws; a sample of N draws cannot show a ratio above N − 1, and this heavy-tailed one falls
+    short well before, so claim R8 fits only the circles."""
     plt, sns = _plt()
     lengths = tables["lengths"].assign(log_var=lambda d: np.log1p(d.normalised_variance),
                                        log_predicted=lambda d: np.log1p(d.predicted),
@@ -255,7 +265,8 @@ def length_variance(tables, config, experiment):
 
 @figure("activation_cost")
 def activation_cost(tables, config, experiment):
-    """Forward + backward time of each activation relative to ReLU, with its 95% interval over rounds."""
+    """Forward plus backward time of each activation on the same tensors, relative to ReLU: the mean of the per-round
+    ratios over interleaved rounds, with a 95% bootstrap interval over rounds (timed alone on the machine)."""
     plt, sns = _plt()
     cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
     fig, ax = plt.subplots(figsize=(6, 3.5))

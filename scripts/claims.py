@@ -1,13 +1,10 @@
-"""Rule claims: the tables and the init measurements -> results/tables/claims.csv, one verdict per row."""
+"""Rule claims: the tables and the init measurements -> claims.csv (one verdict per row) and claims_status.csv."""
 import sys
 
-import pandas as pd
-
 from deadunits.claims import evaluate
-from deadunits.io import atomic_write, read_parquet
+from deadunits.io import atomic_write, read_tables
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
-tables = {name: read_parquet(getattr(snakemake.input, name)) for name in ("runs", "layers")}
-tables.update({name: pd.read_csv(getattr(snakemake.input, name)) for name in ("born_dead", "lengths", "cost")})
-claims = evaluate(tables, snakemake.config)
+claims, status = evaluate(read_tables(snakemake.input), snakemake.config)
 atomic_write(snakemake.output.claims, lambda tmp: claims.to_csv(tmp, index=False, float_format="%.6g"))
+atomic_write(snakemake.output.status, lambda tmp: status.to_csv(tmp, index=False))

@@ -1,7 +1,9 @@
-"""Rule report: execute the papermill template on the tables, then convert it to self-contained HTML."""
+"""Rule report: execute the report template (report/report.py, jupytext percent format) with papermill on the
+findings and figures, then convert it to self-contained HTML."""
 import os
 import sys
 
+import jupytext
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
@@ -9,17 +11,13 @@ from nbconvert import HTMLExporter
 from deadunits.io import atomic_write
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
+template = jupytext.read(snakemake.input.notebook)
+template.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 papermill.execute_notebook(
-    snakemake.input.notebook,
+    template,
     snakemake.output.notebook,
-    parameters=dict(
-        tables_dir=os.path.dirname(snakemake.input.runs),
-        figures=list(snakemake.input.figures),
-        captions_dir=snakemake.params.captions,
-        benchmarks=list(snakemake.input.benchmarks),
-        timings=list(snakemake.input.timings),
-        config=snakemake.config,
-    ),
+    parameters=dict(findings_csv=snakemake.input.findings, figures=list(snakemake.input.figures),
+                    config=snakemake.config),
     kernel_name="python3",
     cwd=os.getcwd(),
     progress_bar=False,

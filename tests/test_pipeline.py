@@ -40,7 +40,7 @@ def tiny_run(tmp_path_factory):
 def test_tiny_config_runs_the_whole_dag(tiny_run):
     runs = pd.read_parquet(tiny_run / "results/tables/runs.parquet")
     config = yaml.safe_load(TINY.read_text())
-    assert len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 2 * 1 * 20  # grid: acts x inits x depths x lrs x seeds; collapse
+    assert len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 3 * 1 * 20  # grid: acts x inits x depths x lrs x seeds; collapse
     for column in ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr", "seed",
                    "dead_init", "dead_final", "dead_final_full", "frozen_final", "dormant_final", "born_dead", "collapsed", "diverged",
                    "steps_to_target", "epochs_to_target", "final_test_acc", "code_version", "machine"]:
@@ -67,7 +67,8 @@ def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, t
     extended = tmp_path / "extended.yaml"
     extended.write_text(yaml.safe_dump(config))
     jobs = planned_jobs(snakemake(tiny_run, "-n", config=extended))
-    assert jobs == {"train": 2, "aggregate": 1, "claims": 1, "figures": 1, "report": 1, "all": 1, "total": 7}
+    assert jobs == {"train": 2, "aggregate": 1, "claims": 1, "figures": 1, "findings": 1, "report": 1, "all": 1,
+                    "total": 8}
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -129,3 +130,27 @@ def test_default_config_is_valid_and_large_enough():
     assert models >= 2000
     depths = {c["key"]["depth"] for c in cells.values()}
     assert min(depths) <= 2 and max(depths) >= 32
+
+
+def test_renaming_an_init_a_claim_needs_fails_naming_both():
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["inits"]["he_normal"] = config["inits"].pop("he")
+    for experiment in config["experiments"].values():
+        experiment["inits"] = ["he_normal" if i == "he" else i for i in experiment["inits"]]
+    with pytest.raises(ConfigError, match=r"claims\.R2 needs inits entry 'he', which is not defined under inits:"):
+        plan_cells(config)
+    config["inits"]["he"] = config["inits"]["he_normal"]  # defined again, but no experiment of R2 trains it
+    with pytest.raises(ConfigError, match=r"claims\.R2 needs inits entry 'he', which none of its experiments "
+                                          r"\(collapse, collapse_width\) trains"):
+        plan_cells(config)
+
+
+def test_snakemake_dry_run_names_the_claim_and_the_renamed_entry(tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["inits"]["bias_init"] = config["inits"].pop("he_bias0.1")
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", config=renamed)
+    assert result.returncode != 0
+    assert "claims.R2 needs inits entry 'he_bias0.1'" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()

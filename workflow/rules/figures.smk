@@ -1,3 +1,6 @@
+import os
+
+
 rule figures:
     input:
         runs=rules.aggregate.output.runs,
@@ -6,11 +9,13 @@ rule figures:
         **rules.simulate.output,
         **rules.activation_cost.output,
     output:
+        # each caption is its figure function's docstring, written next to the figure by the rule itself
         png=[
-            report(f"results/figures/{name}.png", caption=f"../report/{figure_fn(name, opts)}.rst", category="Figures")
-            for name, opts in config.get("figures", {}).items()
+            report(f"results/figures/{name}.png", caption=os.path.abspath(f"results/figures/{name}.rst"), category="Figures")
+            for name in config.get("figures", {})
         ],
         svg=[f"results/figures/{name}.svg" for name in config.get("figures", {})],
+        captions=[f"results/figures/{name}.rst" for name in config.get("figures", {})],
     log:
         "results/logs/figures.log",
     benchmark:

@@ -1,0 +1,291 @@
+"""The report's measured sentences, computed here so that the notebook only renders them.
+
+A finding is one function registered under a section (``study``, ``claims``, ``provenance``) or under
+the name of the figure function it reads out; it returns ``(markdown, numbers)``: the text and the
+numbers it cites. ``findings_table`` writes them all, in report order, as ``findings.csv``: one row
+per section finding, per claim group and per configured figure (title, caption, text).
+"""
+import inspect
+import json
+import platform
+import socket
+
+import pandas as pd
+
+from deadunits.figures import FIGURES, figure_fn
+from deadunits.registry import Registry
+from deadunits.stats import at_best_lr, bootstrap_ci
+
+FINDINGS = Registry("finding")
+finding = FINDINGS.register
+VERDICT_ORDER = ("reproduced", "partly", "not reproduced")
+
+
+def ci(values, fmt="{:.1%}"):
+    """'mean [low, high] (n=..)' of a series, 95% bootstrap over seeds."""
+    mean, low, high, n = bootstrap_ci(pd.Series(values).astype(float))
+    if n == 0:
+        return "n/a"
+    if n == 1:
+        return f"{fmt.format(mean)} (n=1)"
+    return f"{fmt.format(mean)} [{fmt.format(low)}, {fmt.format(high)}] (n={n})"
+
+
+def _final(layers, runs):
+    return layers[layers.run_id.isin(runs.run_id) & (layers.epoch == layers.epoch.max())]
+
+
+def _cell_of(runs):
+    return runs.run_id.str.rsplit("/", n=1).str[0]
+
+
+@finding("study")
+def study(t, runs):
+    """What was trained, where the job time went, and what diverged or failed."""
+    runs, bench, inside = t["all_runs"], t["bench"], t["timing"].reindex(columns=["train_s", "probe_s", "startup_s"]).sum()
+    cells, total = _cell_of(runs), t["bench"].s.sum()
+    numbers = dict(models=len(runs), jobs=cells.nunique(), job_s=total, train_share=inside.train_s / total,
+                   probe_share=inside.probe_s / total, startup_share=inside.startup_s / total,
+                   diverged=int(runs.diverged.sum()), failed_jobs=cells[runs.failed].nunique())
+    text = (f"**{len(runs)} trained models** in **{cells.nunique()} training jobs** "
+            f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
+            f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
+            f"depths {sorted(runs.depth.unique().tolist())}. "
+            f"Training jobs took {total:.0f} s of job time in all (longest {bench.s.max():.1f} s); "
+            f"of that, {inside.train_s:.0f} s ({inside.train_s / total:.0%}) was training, {inside.probe_s:.0f} s "
+            f"({inside.probe_s / total:.0%}) probing, {inside.startup_s:.0f} s ({inside.startup_s / total:.0%}) "
+            f"process start-up (interpreter and imports), and the rest ({1 - inside.sum() / total:.0%}) loading data, "
+            f"initialising, the final evaluation and writing results. "
+            f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
+            f"{cells[runs.failed].nunique()} training jobs failed.")
+    failed = runs[runs.failed]
+    if len(failed):
+        text += "\n\n**Failed cells** (their models are missing from every figure and number below):\n\n" + "\n".join(
+            f"* `{cell}`: {error}" for cell, error in failed.groupby(cells[runs.failed]).error.first().items())
+    return text, numbers
+
+
+@finding("probe_overcount")
+def probe_overcount(t, runs):
+    """How many more units the probe subset counts as dead than the whole training set."""
+    ok = runs[~runs.diverged]
+    gap = ok.dead_final - ok.dead_final_full
+    by_exp = gap.groupby(ok.experiment).agg(["mean", "max"]).sort_values("mean", ascending=False)
+    text = (f"**Probe set or whole training set.** A unit counted dead on the probe set may still fire on other training "
+            f"examples. Over {len(ok)} trained models, the probe set counts {ci(gap, '{:.2%}')} more of all hidden units as "
+            f"dead than the whole training set does (the most for one model: {gap.max():.1%}). By experiment (mean, max): "
+            + ", ".join(f"{e} {row['mean']:.2%} / {row['max']:.1%}" for e, row in by_exp.iterrows()) + ".")
+    return text, dict(mean_gap=gap.mean(), max_gap=gap.max(), models=len(ok))
+
+
+@finding("claims_overview")
+def claims_overview(t, runs):
+    """Verdict counts, and every configured claim that produced no row (its experiments or arms are missing)."""
+    claims, status = t["claims"], t["claims_status"]
+    counts = claims.verdict.value_counts()
+    text = f"{len(claims)} measured rows: " + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICT_ORDER) + "."
+    empty = status[status.rows == 0]
+    if len(empty):
+        text += " Configured claims that produced no row: " + ", ".join(
+            f"{r.claim} ({r.reason})" for r in empty.itertuples()) + "."
+    return text, {**{v: int(counts.get(v, 0)) for v in VERDICT_ORDER}, "without_rows": len(empty)}
+
+
+def _group_of(claim_id):
+    parts = claim_id.split("-")
+    return "-".join(parts[:2]) if parts[0] == "S" else parts[0]
+
+
+def _fmt(v):
+    return "n/a" if pd.isna(v) else f"{v:.3g}"
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|")  # a literal | would end the Markdown table cell
+
+
+def claim_groups(claims):
+    """One markdown section per claim group (R2, S-frozen, ...): its rows as a table and the group's verdict
+    (the verdict all rows share, else 'partly')."""
+    sections = []
+    for group, rows in claims.groupby(claims.claim_id.map(_group_of), sort=False):
+        verdicts = set(rows.verdict)
+        overall = verdicts.pop() if len(verdicts) == 1 else "partly"
+        table = "| row | condition | expected | measured [95% CI] | n | verdict |\n|---|---|---|---|---|---|\n" + "\n".join(
+            f"| {r.claim_id} | {_cell(r.condition)} | {_cell(r.expected)} | {_fmt(r.measured)} [{_fmt(r.ci_low)}, "
+            f"{_fmt(r.ci_high)}] | {r.n} | {r.verdict} |" for r in rows.itertuples())
+        text = f"### {group}: {rows.claim.iloc[0]}\n*Source: {rows.source.iloc[0]}.*\n\n{table}\n\n**Verdict: {overall}.**"
+        sections.append((group, text, dict(rows=len(rows), verdict=overall)))
+    return sections
+
+
+@finding("provenance")
+def provenance(t, runs):
+    """Code versions, machines and devices of the runs; library versions of the report."""
+    import sklearn
+    import snakemake
+    import torch
+
+    prov = t["all_runs"][["code_version", "machine", "torch_version", "device"]].drop_duplicates()
+    text = (f"Code versions: {', '.join(prov.code_version.unique())}. Machines: {', '.join(prov.machine.unique())}. "
+            f"Devices: {', '.join(prov.device.unique())}. torch {torch.__version__}, pandas {pd.__version__}, "
+            f"scikit-learn {sklearn.__version__}, snakemake {snakemake.__version__}, Python {platform.python_version()}. "
+            f"Report rendered on {socket.gethostname()}.")
+    return text, dict(code_versions=list(prov.code_version.unique()))
+
+
+@finding("dead_heatmap")
+def dead_heatmap(t, r):
+    r = r.groupby(["init", "activation", "depth"]).dead_final_full.mean().reset_index()
+    worst = r.loc[r.dead_final_full.idxmax()]
+    lines = [f"Largest mean dead fraction: **{worst.dead_final_full:.1%}** ({worst.activation}, init {worst.init}, "
+             f"depth {worst.depth})."]
+    for act in ("relu", "leaky_0.01", "elu"):
+        sub = r[r.activation == act]
+        if len(sub):
+            deep = sub[sub.depth == sub.depth.max()]
+            lines.append(f"{act} at depth {deep.depth.max()}: "
+                         + ", ".join(f"{row.init} {row.dead_final_full:.1%}" for row in deep.itertuples()) + ".")
+    return " ".join(lines), dict(worst=worst.dead_final_full)
+
+
+@finding("dead_vs_lr")
+def dead_vs_lr(t, r):
+    out = []
+    for act, g in r.groupby("activation"):
+        by_lr = g.groupby("lr").dead_final_full.mean()
+        out.append(f"{act}: {by_lr.iloc[0]:.1%} at lr {by_lr.index[0]:g} to {by_lr.iloc[-1]:.1%} at lr "
+                   f"{by_lr.index[-1]:g} (max {by_lr.max():.1%} at lr {by_lr.idxmax():g})")
+    hit = r.groupby(["activation", "lr"]).dead_final_full.mean()
+    reached = hit[hit >= 0.4]
+    verdict = (f"The 40% level is reached: {', '.join(f'{a} at lr {l:g}' for a, l in reached.index)}." if len(reached)
+               else "No activation reaches 40% dead units on average at any learning rate tried.")
+    return "; ".join(out) + ". " + verdict, dict(cells_at_40=len(reached))
+
+
+@finding("collapse")
+def collapse(t, r):
+    groups = r.groupby(["activation", "init", "width"])
+    return " ".join(f"{act}/{init} (width {w}): born dead {ci(g.born_dead)}, collapsed after training {ci(g.collapsed)}."
+                    for (act, init, w), g in groups), {f"{a}/{i}/w{w}": g.collapsed.mean() for (a, i, w), g in groups}
+
+
+@finding("accuracy")
+def accuracy(t, r):
+    best = at_best_lr(r, ["dataset", "activation", "depth"], "final_test_acc")
+    best = best.groupby(["dataset", "activation", "depth", "lr"]).final_test_acc.mean().reset_index()
+    top = best.loc[best.groupby("dataset").final_test_acc.idxmax()]
+    return " ".join(f"{row.dataset}: best {row.final_test_acc:.1%} ({row.activation}, depth {row.depth}, lr {row.lr:g})."
+                    for row in top.itertuples()), dict(zip(top.dataset, top.final_test_acc))
+
+
+@finding("convergence")
+def convergence(t, r):
+    med = r.groupby("activation").steps_to_target.median().dropna().sort_values()
+    reached = r.groupby("activation").steps_to_target.apply(lambda s: s.notna().mean())
+    text = ", ".join(f"{a} {v:.0f} steps ({reached[a]:.0%} reach it)" for a, v in med.items())
+    return (f"Median steps to the target: {text}." if text else "No run reached the target."), med.to_dict()
+
+
+@finding("prelu_slopes")
+def prelu_slopes(t, r):
+    last = _final(t["finite_layers"], r).dropna(subset=["prelu_slope"])
+    if last.empty:
+        return "No PReLU runs in this experiment.", {}
+    by_layer = last.groupby(["depth", "layer"]).prelu_slope.mean()
+    return " ".join(f"depth {d}: first layer {s.iloc[0]:.3f}, last layer {s.iloc[-1]:.3f} (init 0.25)."
+                    for d, s in by_layer.groupby(level=0)), {f"d{d}-l{l}": v for (d, l), v in by_layer.items()}
+
+
+@finding("bias_shift")
+def bias_shift(t, r):
+    med = _final(t["finite_layers"], r).groupby("activation").act_median.apply(lambda s: s.abs().mean()).sort_values()
+    return ("Mean |median activation| over layers, end of training: " + ", ".join(f"{a} {v:.3f}" for a, v in med.items())
+            + "."), med.to_dict()
+
+
+@finding("grad_norms")
+def grad_norms(t, r):
+    layers = t["layers"]
+    init = layers[(layers.run_id.isin(r.run_id)) & (layers.epoch == 0)]
+    init = init[init.depth == init.depth.max()]
+    ratio = init.groupby(["init", "activation", "layer"]).grad_norm_mean.mean().groupby(level=[0, 1]).apply(
+        lambda s: s.iloc[0] / max(s.iloc[-1], 1e-30))
+    return ("First-to-last hidden layer gradient-norm ratio at init: " + ", ".join(
+        f"{i}/{a} {v:.3g}" for (i, a), v in ratio.items()) + "."), {f"{i}/{a}": v for (i, a), v in ratio.items()}
+
+
+@finding("dead_over_training")
+def dead_over_training(t, r):
+    g = _final(t["layers"], r).groupby("activation")[["dead_since_init", "died", "revived"]].mean()
+    return " ".join(f"{a}: dead since init {row.dead_since_init:.1%}, died {row.died:.1%}, revived {row.revived:.1%}."
+                    for a, row in g.iterrows()), g.to_dict("index")
+
+
+@finding("loss_curves")
+def loss_curves(t, r):
+    best = at_best_lr(r, ["activation"], "final_train_loss", best="min").groupby("activation").final_train_loss.mean()
+    best = best.sort_values()
+    return "Final training loss (best lr per activation): " + ", ".join(f"{a} {v:.3g}" for a, v in best.items()) + ".", \
+        best.to_dict()
+
+
+@finding("dead_by_layer")
+def dead_by_layer(t, r):
+    last = _final(t["layers"], r)
+    last = last[last.depth == last.depth.max()]
+    worst = last.groupby(["activation", "layer"]).dead.mean().groupby(level=0).agg(["max", "idxmax"])
+    return " ".join(f"{a}: up to {row['max']:.1%} dead (layer {row['idxmax'][1]})." for a, row in worst.iterrows()), \
+        worst["max"].to_dict()
+
+
+@finding("length_variance")
+def length_variance(t, r):
+    lengths, claims = t["lengths"], t["claims"]
+    beyond = lengths[~lengths.measurable]
+    text = (f"{int(lengths.measurable.sum())} of {len(lengths)} (width, depth) cells predict a ratio the "
+            f"{lengths.draws.iloc[0]} draws can show (at most their square root)")
+    r8 = claims[claims.claim_id == "R8"]
+    if len(r8):
+        text += f"; claim R8 fits them with slope {r8.measured.iloc[0]:.2f} (expected: {r8.expected.iloc[0]})"
+    if len(beyond):
+        share = beyond.normalised_variance / beyond.predicted
+        text += (f". In the other {len(beyond)} cells the measured ratio is {share.min():.3g} to {share.max():.3g} times "
+                 "the prediction: there the sample variance of so heavy-tailed a quantity is unreliable (it cannot exceed "
+                 "draws - 1)")
+    return text + ".", dict(measurable=int(lengths.measurable.sum()), cells=len(lengths))
+
+
+@finding("activation_cost")
+def activation_cost(t, r):
+    cost = t["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
+    return "Relative to ReLU, mean [95% CI over rounds]: " + ", ".join(
+        f"{c.activation} {c.relative_to_relu:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]" for c in cost.itertuples()) + ".", \
+        dict(zip(cost.activation, cost.relative_to_relu))
+
+
+def caption(fn: str) -> str:
+    """A figure's caption: the docstring of its function in deadunits/figures.py (its one home)."""
+    return inspect.getdoc(FIGURES.get(fn))
+
+
+def _row(section, name, text, numbers, title="", caption_text=""):
+    return dict(section=section, name=name, title=title, caption=caption_text, text=text,
+                numbers=json.dumps(numbers, default=float, sort_keys=True))
+
+
+def findings_table(tables: dict, config: dict) -> pd.DataFrame:
+    """findings.csv: the study, probe and claims sections, one row per claim group, per figure, and provenance."""
+    runs = tables["all_runs"][~tables["all_runs"].failed]
+    rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in ("study", "probe_overcount", "claims_overview")]
+    rows += [_row("claims", group, text, numbers) for group, text, numbers in claim_groups(tables["claims"])]
+    for name, options in config.get("figures", {}).items():
+        experiment, fn = (options or {}).get("experiment"), figure_fn(name, options)
+        title = f"### {fn.replace('_', ' ').capitalize()}" + (f" (experiment `{experiment}`)" if experiment else "")
+        text, numbers = "", {}
+        if fn in FINDINGS:
+            text, numbers = FINDINGS.get(fn)(tables, runs[runs.experiment == experiment] if experiment else runs)
+            text = "**Measured:** " + text
+        rows.append(_row("figure", name, text, numbers, title, caption(fn)))
+    rows.append(_row("provenance", "provenance", *FINDINGS.get("provenance")(tables, runs)))
+    return pd.DataFrame(rows)

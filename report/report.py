@@ -1,0 +1,96 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # deadunits: how and why ReLU units die, and what brings them back
+#
+# Every number in this report is computed by the `deadunits` library from `results/tables/` (the
+# sentences are in `results/tables/findings.csv`, written by `deadunits/findings.py`); this notebook
+# (`report/report.py`, executed by papermill) only renders them. Nothing is typed by hand.
+
+# %% tags=["parameters"]
+findings_csv = "results/tables/findings.csv"
+figures = []
+config = {}
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from IPython.display import Image, Markdown, display
+
+findings = pd.read_csv(findings_csv, keep_default_na=False)
+figure_paths = {Path(path).stem: path for path in figures}
+
+
+def show(section):
+    for text in findings[findings.section == section].text:
+        display(Markdown(text))
+
+
+# %% [markdown]
+# ## The study
+
+# %%
+show("study")
+
+# %% [markdown]
+# ## Metrics
+#
+# Measured on a fixed probe set (the first `probe_size` training examples) at init and after every epoch.
+# For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
+#
+# * **dead**: *z_j(x) ≤ 0* for every probe input. Comparable across activations; for ReLU the unit outputs 0 everywhere and gets no gradient.
+# * **dead on the whole training set** (`dead_final_full`, end of training only): *z_j(x) ≤ 0* for every training example, the literature's "never activates". Claims and the dead-fraction figures use it; the per-epoch and per-layer numbers use the probe set, which overcounts (measured below).
+# * **frozen**: *|φ'(z_j(x))|* below `frozen_threshold` (10⁻³) for every probe input: no learning signal passes (dead ReLUs, saturated tanh/sigmoid; never a Leaky ReLU).
+# * **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ = 0.1.
+# * **born dead / collapsed**: the network's output is constant over the probe set, at init (born dead) or after training (collapsed).
+# * **dead since init / died / revived** units: dead now and dead at init; dead now but alive at init; alive now but dead at an earlier probe.
+# * **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift**: mean and median activation per layer.
+# * **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per epoch (mean and max over steps).
+# * **convergence**: `steps_to_target` is the first step at which an exponential moving average (0.9) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. Runs that never reach it are censored (left out of means, counted in `n`).
+# * Every number is a mean over seeds with a 95% percentile-bootstrap interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order).
+
+# %%
+show("probe_overcount")
+
+# %% [markdown]
+# ## Claims and verdicts
+#
+# Each claim of the three source texts and each published reference result, measured under the
+# condition stated, with the published number or direction, the measured mean and its 95% bootstrap
+# interval over seeds (or draws), and a verdict computed from them by `deadunits/claims.py`. The
+# same rows are in `results/tables/claims.csv`.
+
+# %%
+show("claims_overview")
+show("claims")
+
+# %% [markdown]
+# ## Findings
+
+# %%
+for figure in findings[findings.section == "figure"].itertuples():
+    display(Markdown(figure.title))
+    display(Markdown(figure.caption))
+    display(Image(filename=figure_paths[figure.name]))
+    if figure.text:
+        display(Markdown(figure.text))
+
+# %% [markdown]
+# ## Provenance
+
+# %%
+show("provenance")
+
+# %% [markdown]
+# ## Configuration used
+
+# %%
+print(yaml.safe_dump(config, sort_keys=False))

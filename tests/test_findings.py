@@ -1,0 +1,84 @@
+"""The report's measured sentences (deadunits/findings.py) on synthetic tables whose answer is known,
+and the report template that only renders them."""
+import json
+from pathlib import Path
+
+import jupytext
+import numpy as np
+import pandas as pd
+
+from deadunits.findings import FINDINGS, caption, findings_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic_tables(dead_at_high_lr=0.5, failed=False):
+    """Two cells of 8 seeds (lr 0.01 and 1.0) of one experiment, with the tables the findings read."""
+    rows = []
+    for lr, dead in ((0.01, 0.05), (1.0, dead_at_high_lr)):
+        for seed in range(8):
+            rows.append(dict(run_id=f"e/d/relu/he/sgd/d4-w8/s0-7/lr{lr}/m{seed}", experiment="e", dataset="d",
+                             activation="relu", init="he", depth=4, width=8, lr=lr, seed=seed, diverged=False,
+                             failed=failed and lr == 1.0, error="RuntimeError: boom" if failed and lr == 1.0 else "",
+                             dead_final=dead + 0.01, dead_final_full=dead, code_version="abc", machine="m",
+                             torch_version="2", device="cpu"))
+    runs = pd.DataFrame(rows)
+    layers = pd.DataFrame({"run_id": runs.run_id, "epoch": 0, "diverged": False})
+    claims = pd.DataFrame([dict(claim_id="R6", claim="c", source="s", condition="a | b", expected="e", measured=0.5,
+                                ci_low=0.4, ci_high=0.6, n=8, verdict="reproduced")])
+    return dict(all_runs=runs, layers=layers, finite_layers=layers, claims=claims,
+                claims_status=pd.DataFrame(dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])),
+                bench=pd.DataFrame({"s": [10.0, 30.0]}),
+                timing=pd.DataFrame(dict(train_s=[8.0, 20.0], probe_s=[1.0, 2.0], startup_s=[0.5, 0.5])))
+
+
+CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions": {}}}
+
+
+def test_findings_table_has_every_section_claim_group_and_figure():
+    table = findings_table(synthetic_tables(), CONFIG)
+    assert table.section.tolist() == ["study", "probe_overcount", "claims_overview", "claims", "figure", "figure",
+                                      "provenance"]
+    figures = table[table.section == "figure"].set_index("name")
+    assert figures.caption["dead_vs_lr"] == caption("dead_vs_lr") and "learning rate" in caption("dead_vs_lr")
+    assert figures.title["dead_vs_lr"] == "### Dead vs lr (experiment `e`)"
+    assert figures.text["activation_functions"] == "", "a figure without a finding function has no text"
+    study = json.loads(table.set_index("name").numbers["study"])
+    assert study["models"] == 16 and study["train_share"] == 28 / 40
+    assert "a \\| b" in table.set_index("name").text["R6"], "a literal | is escaped in the claims table"
+
+
+def test_claims_overview_lists_configured_claims_without_rows():
+    text, numbers = FINDINGS.get("claims_overview")(synthetic_tables(), None)
+    assert "**1 reproduced**" in text and "S-bias (no runs in experiments x)" in text
+    assert numbers["without_rows"] == 1
+
+
+def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
+    tables = synthetic_tables(dead_at_high_lr=0.5)
+    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
+    assert "relu: 5.0% at lr 0.01 to 50.0% at lr 1" in text and "The 40% level is reached: relu at lr 1." in text
+    tables = synthetic_tables(dead_at_high_lr=0.2)
+    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
+    assert "No activation reaches 40%" in text and numbers["cells_at_40"] == 0
+
+
+def test_study_lists_failed_cells():
+    text, numbers = FINDINGS.get("study")(synthetic_tables(failed=True), None)
+    assert numbers["failed_jobs"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
+
+
+def test_probe_overcount_is_the_probe_minus_whole_set_gap():
+    tables = synthetic_tables()
+    _, numbers = FINDINGS.get("probe_overcount")(tables, tables["all_runs"])
+    assert np.isclose(numbers["mean_gap"], 0.01) and numbers["models"] == 16
+
+
+def test_report_template_only_renders():
+    """No code cell over 40 lines, and no sentence built in the notebook (no f-strings, no number formatting)."""
+    notebook = jupytext.read(ROOT / "report" / "report.py")
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
+    for source in code:
+        assert len(source.splitlines()) <= 40
+        assert 'f"' not in source and "f'" not in source and ".format(" not in source and "%" not in source, source

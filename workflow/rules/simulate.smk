@@ -1,0 +1,23 @@
+rule simulate:
+    input:
+        probe=f"results/datasets/{config['simulate']['born_dead']['dataset']}.pt",
+    output:
+        born_dead=report("results/tables/born_dead.csv", caption="../report/born_dead_table.rst", category="Tables"),
+        lengths="results/tables/init_lengths.csv",
+    log:
+        "results/logs/simulate.log",
+    benchmark:
+        "results/benchmarks/simulate.tsv"
+    threads: config.get("threads", 1)
+    script:
+        "../../scripts/simulate.py"
+
+
+rule activation_cost:
+    output:
+        cost="results/tables/activation_cost.csv",
+    log:
+        "results/logs/activation_cost.log",
+    threads: workflow.cores  # alone on the machine: other jobs would skew the timings
+    script:
+        "../../scripts/activation_cost.py"
