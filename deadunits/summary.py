@@ -12,8 +12,8 @@ SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("in
                       "final_train_loss", "final_train_acc", "final_test_loss", "final_test_acc"])
 
 
-def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame, settings) -> pd.DataFrame:
-    """One row per model: unit fractions over all hidden units at init and at the end, convergence epoch."""
+def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: unit fractions over all hidden units at init and at the end, final test numbers."""
     last = curves.epoch.max()
     by_epoch = layers.groupby(["model", "epoch"])[list(UNIT_FRACTIONS) + list(HISTORIES)].mean()
     at_init, at_end = by_epoch.xs(0, level="epoch"), by_epoch.xs(last, level="epoch")
@@ -27,9 +27,6 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame, settings) -> pd.D
     runs["collapsed"] = end.collapsed.to_numpy()
     runs["final_test_loss"] = end.test_loss.to_numpy()
     runs["final_test_acc"] = 1 - end.test_error.to_numpy()
-    metric = "train_error" if settings.target["metric"] == "error" else "train_loss"
-    hit = curves[(curves.epoch > 0) & (curves[metric] <= float(settings.target["value"]))].groupby("model").epoch.min()
-    runs["epochs_to_target"] = runs.model.map(hit).astype(float).to_numpy()
     return runs
 
 

@@ -1,4 +1,5 @@
-"""Train a stack of MLPs (every learning rate x seed of one grid cell) and probe it every epoch.
+"""Train a stack of MLPs (every learning rate x seed of one grid cell) and probe it at init and at the
+epochs of its probe schedule (log-spaced by default, always the last).
 
 Model k of the stack sees only its own seed's init and minibatch order and its own learning rate,
 so training it inside the stack gives the same numbers as training it alone (tests/test_trainer.py).
@@ -38,6 +39,7 @@ class TrainSettings:
     dormant_tau: float = 0.1
     explode_factor: float = 100.0  # a step "explodes" when a layer's gradient norm exceeds this x its norm at init
     ema: float = 0.9  # smoothing of the minibatch metric that decides steps_to_target
+    probe_epochs: str | list = "log"  # "log": 0, 1, 2, 4, 8, ... and the last; "all"; or a list of epochs
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -47,6 +49,20 @@ class TrainSettings:
         for name in ("epochs", "batch_size", "probe_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} = {getattr(self, name)}; expected a positive integer")
+        self.probe_schedule()  # raises on a bad probe_epochs
+
+    def probe_schedule(self) -> list:
+        """The epochs after which the units are probed: always 0 (init) and the last epoch."""
+        spec, last = self.probe_epochs, int(self.epochs)
+        if spec == "log":
+            chosen = {2**i for i in range(last.bit_length())}
+        elif spec == "all":
+            chosen = set(range(1, last + 1))
+        elif isinstance(spec, (list, tuple)) and all(isinstance(e, int) and 0 <= e <= last for e in spec):
+            chosen = set(spec)
+        else:
+            raise ValueError(f"probe_epochs = {spec!r}; expected 'log', 'all' or a list of epochs between 0 and {last}")
+        return sorted(chosen | {0, last})
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -99,13 +115,15 @@ class Stepper:
         k, device = model.n_models, init_grad.device
         self.model, self.optimizer, self.s, self.regression = model, optimizer, settings, regression
         self.explode_at = settings.explode_factor * init_grad.clamp_min(1e-12)
+        self.target = float(settings.target["value"])
         self.active = torch.ones(k, dtype=torch.bool, device=device)
         self.diverged_step = torch.full((k,), -1, dtype=torch.long, device=device)
         self.exploding_steps = torch.zeros(k, dtype=torch.long, device=device)
         self.steps_to_target = torch.full((k,), -1, dtype=torch.long, device=device)
         self.ema = torch.full((k,), math.nan, device=device)
         self.loss_area = torch.zeros(k, device=device)
-        self.step_count = 0
+        self.epochs_to_target = torch.full((k,), math.nan, dtype=torch.float64, device=device)
+        self.step_count, self.epoch = 0, 0
         self.start_epoch()
 
     def start_epoch(self):
@@ -116,23 +134,23 @@ class Stepper:
 
     def step(self, xb, yb):
         loss, err = loss_and_error(self.model(xb), yb, self.regression)
-        finite_loss = torch.isfinite(loss)
         self.model.zero_grad(set_to_none=True)
-        torch.where(self.active & finite_loss, loss * self.optimizer.loss_weight, 0.0).sum().backward()
+        # each model's gradient lands in its own slices: a NaN stays in its model, whose update is masked below
+        (loss * self.optimizer.loss_weight).sum().backward()
         loss = loss.detach()
         norms = layer_grad_norms(self.model) / self.optimizer.loss_weight
-        finite = finite_loss & torch.isfinite(norms).all(0)
-        self.diverged_step = torch.where(self.active & ~finite, self.step_count, self.diverged_step)
+        finite = torch.isfinite(loss + norms.sum(0))  # losses and norms are >= 0: finite iff each of them is
+        self.diverged_step.masked_fill_(self.active & ~finite, self.step_count)
         active = self.active = self.active & finite
-        self.exploding_steps += (active & (norms > self.explode_at).any(0)).long()
+        self.exploding_steps += active & (norms > self.explode_at).any(0)
         self.optimizer.step(active)
         norms = torch.where(active, norms, 0.0)
         self.grad_sum += norms
-        self.grad_max = torch.maximum(self.grad_max, norms)
+        torch.maximum(self.grad_max, norms, out=self.grad_max)
         metric = err if self.s.target["metric"] == "error" else loss
         self.ema = torch.where(torch.isnan(self.ema), metric, self.s.ema * self.ema + (1 - self.s.ema) * metric)
-        reached = (self.steps_to_target < 0) & (self.ema <= float(self.s.target["value"])) & active
-        self.steps_to_target = torch.where(reached, self.step_count + 1, self.steps_to_target)
+        self.steps_to_target.masked_fill_((self.steps_to_target < 0) & (self.ema <= self.target) & active,
+                                          self.step_count + 1)
         self.sums += torch.where(active, torch.stack([loss, err]), 0.0)
         self.counts += active
         self.steps_in_epoch += 1
@@ -141,7 +159,11 @@ class Stepper:
     def end_epoch(self):
         """(train loss, train error, mean and max gradient norm per layer) of the epoch."""
         train_loss, train_err = self.sums / self.counts  # NaN for a model that diverged in its first epoch
+        self.epoch += 1
         self.loss_area += torch.where(torch.isfinite(train_loss), train_loss, math.nan)
+        metric = train_err if self.s.target["metric"] == "error" else train_loss
+        reached = torch.isnan(self.epochs_to_target) & (metric <= self.target)
+        self.epochs_to_target = torch.where(reached, float(self.epoch), self.epochs_to_target)
         return train_loss, train_err, self.grad_sum / self.steps_in_epoch, self.grad_max
 
     def run_columns(self, epochs):
@@ -149,7 +171,7 @@ class Stepper:
         columns = dict(diverged=self.diverged_step >= 0, diverged_step=self.diverged_step,
                        exploding_steps=self.exploding_steps,
                        steps_to_target=torch.where(self.steps_to_target >= 0, self.steps_to_target.float(), math.nan),
-                       loss_auc=self.loss_area / epochs)
+                       epochs_to_target=self.epochs_to_target, loss_auc=self.loss_area / epochs)
         return {name: values.cpu().numpy() for name, values in columns.items()}
 
 
@@ -182,6 +204,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
     born_dead = recorder.record(0, stepper.active, None, None, init_grad, init_grad).cpu().numpy()
     data_generators = [model_generators(seed)[1] for seed in seed_of]
+    probe_epochs = set(s.probe_schedule())
     n_train, train_s, started = len(data.x_train), 0.0, time.perf_counter()
     for epoch in range(1, s.epochs + 1):
         epoch_started = time.perf_counter()
@@ -191,7 +214,9 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
             idx = order[:, start : start + s.batch_size]
             stepper.step(data.x_train[idx], data.y_train[idx])
         train_s += time.perf_counter() - epoch_started
-        recorder.record(epoch, stepper.active, *stepper.end_epoch())
+        epoch_stats = stepper.end_epoch()
+        if epoch in probe_epochs:
+            recorder.record(epoch, stepper.active, *epoch_stats)
         if log:
             elapsed = time.perf_counter() - started
             log(f"epoch {epoch}/{s.epochs}: {len(seed_of)} models ({int((~stepper.active).sum())} diverged), "
@@ -200,7 +225,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     final_started = time.perf_counter()
     final_loss, final_err, dead_full = whole_training_set(model, data, s.probe_size)
     probe_s = recorder.seconds + time.perf_counter() - final_started
-    runs = summarise_runs(curves, layers, s)
+    runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
     runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), dead_final_full=dead_full.cpu().numpy(),

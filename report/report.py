@@ -43,7 +43,7 @@ show("study")
 # %% [markdown]
 # ## Metrics
 #
-# Measured on a fixed probe set (the first `probe_size` training examples) at init and after every epoch.
+# Measured on a fixed probe set (the first `probe_size` training examples) at init and after the epochs of the probe schedule (`probe_epochs`; by default 1, 2, 4, 8, ... and the last).
 # For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
 #
 # * **dead**: *z_j(x) ≤ 0* for every probe input. Comparable across activations; for ReLU the unit outputs 0 everywhere and gets no gradient.

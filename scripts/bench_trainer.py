@@ -1,52 +1,42 @@
-"""Benchmark the stacked trainer against a plain one-model-at-a-time PyTorch loop (GUIDE §6).
+"""Benchmark the stacked trainer against its peers, warm and side by side in one run (GUIDE §7).
 
-Reference cell: scikit-learn digits, 4 hidden layers of 128, ReLU, He init, SGD lr 0.05, batch 64,
-32 seeds, 10 epochs. A training step counts 6 x parameters x examples FLOPs. It also times the
-training's batched matrix multiplies alone, at the reference cell's shapes: the ceiling that any
-stacked trainer of these shapes can reach on this machine; with the FLOPs of the probes' forward
-passes added, it bounds all three figures below. The stacked trainer runs ``--repeats``
-times and the fastest run counts (shared machines are noisy); every run is printed.
+Reference cell: scikit-learn digits, 4 hidden layers of 128, ReLU, He init, SGD with momentum 0.9,
+lr 0.05, batch 64, 10 epochs, 32 models. Contenders, each warmed up first (a first call pays about a
+second of one-time set-up), then timed ``--repeats`` times; each figure is the median:
 
-    python scripts/bench_trainer.py [--device auto] [--plain-models 4] [--repeats 3]
+* plain: the textbook loop, one model at a time (nn.Sequential, DataLoader, torch.optim.SGD);
+* plain+probes: the same, plus the stacked trainer's probes at the same epochs: DeadUnitMonitor on
+  the probe set and a test pass at every probed epoch, and the whole training set at the end;
+* vmap+probes: a torch.func ensemble (stack_module_state + functional_call + vmap) with those probes;
+* stacked: ``train_stack`` (its probes included; its training seconds are timed apart);
+* floor: the training's batched matrix multiplies alone at the stacked shapes, back to back.
 
-The last line is ``efficiency=... speedup=... probe_overhead=...``.
+Then models/s and peak memory per model for stacks of ``--scaling`` sizes (each in a fresh process).
+
+    python scripts/bench_trainer.py [--device auto] [--repeats 3] [--plain-models 4] [--scaling 8,32,128,512]
+
+The last line is ``vs_plain=... vs_plain_probed=... vs_vmap=... of_floor=... probe_overhead=...``: stacked
+models/s over each peer's with the same work (vs_plain: stacked training alone against the plain
+loop), floor seconds over stacked training seconds, probe seconds over stacked total seconds.
 """
 import argparse
+import copy
+import json
+import statistics
+import subprocess
+import sys
 import time
 
+import psutil
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch.func import functional_call, stack_module_state, vmap
 
-from deadunits import StackedMLP, TrainSettings, load_dataset, train_stack
+from deadunits import DeadUnitMonitor, StackedMLP, TrainSettings, load_dataset, probes, train_stack
 from deadunits.trainer import keep_freed_memory, resolve_device
 
-DEPTH, WIDTH, LR, BATCH, SEEDS, EPOCHS = 4, 128, 0.05, 64, 32, 10
-
-
-def seconds_per_call(fn, device, repeats) -> float:
-    fn()
-    sync(device)
-    started = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    sync(device)
-    return (time.perf_counter() - started) / repeats
-
-
-def matmul_peak(device, n=2048) -> float:
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    return 2 * n**3 / seconds_per_call(lambda: a @ b, device, repeats=10)
-
-
-def stacked_matmul_seconds(dims, device) -> float:
-    """Seconds for one stacked training step's matrix multiplies alone: per layer the forward
-    h @ W, the weight gradient h^T @ dz and (past the first layer) the input gradient dz @ W^T."""
-    products = []
-    for layer, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
-        h, w = torch.randn(SEEDS, BATCH, n_in, device=device), torch.randn(SEEDS, n_in, n_out, device=device)
-        dz = torch.randn(SEEDS, BATCH, n_out, device=device)
-        products += [(h, w), (h.transpose(1, 2), dz)] + ([(dz, w.transpose(1, 2))] if layer else [])
-    return seconds_per_call(lambda: [torch.bmm(a, b) for a, b in products], device, repeats=50)
+DEPTH, WIDTH, LR, BATCH, MOMENTUM = 4, 128, 0.05, 64, 0.9
+RELU, HE = {"fn": "relu"}, {"fn": "he_normal"}
 
 
 def sync(device):
@@ -54,71 +44,174 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def plain_loop(data, device, n_models) -> float:
-    """Seconds per model for the textbook loop: one nn.Sequential, a DataLoader, torch.optim.SGD."""
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.x_train, data.y_train),
-                                         batch_size=BATCH, shuffle=True)
-    started = time.perf_counter()
+def median_seconds(run, repeats, device):
+    """Median wall seconds of ``run()`` over ``repeats`` calls, after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        started = time.perf_counter()
+        run()
+        sync(device)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def plain_net(data, seed, device):
+    stack = StackedMLP(data.in_dim, data.out_dim, DEPTH, WIDTH, RELU, 1)
+    stack.initialise(HE, [seed])
+    return stack.export(0).to(device)
+
+
+def plain_probe(net, data, settings, whole=False):
+    """What the stacked trainer measures at a probe, for one nn.Sequential: unit statistics (hooks) and a test pass."""
+    x = data.x_train if whole else data.x_train[: settings.probe_size]
+    with DeadUnitMonitor(net, dormant_tau=settings.dormant_tau) as monitor:
+        monitor.measure([x[i : i + settings.probe_size] for i in range(0, len(x), settings.probe_size)])
+    with torch.no_grad():
+        F.cross_entropy(net(data.x_test), data.y_test)
+
+
+def plain_loop(data, settings, n_models, device, probed):
+    """The textbook loop, one model after another; with ``probed``, the stacked trainer's probes at the same epochs."""
+    schedule = settings.probe_schedule()
     for seed in range(n_models):
-        torch.manual_seed(seed)
-        stack = StackedMLP(data.in_dim, data.out_dim, DEPTH, WIDTH, {"fn": "relu"}, 1)
-        stack.initialise({"fn": "he_normal"}, [seed])
-        net = stack.export(0).to(device)
-        opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=0.9)
-        for _ in range(EPOCHS):
+        net = plain_net(data, seed, device)
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.x_train, data.y_train),
+                                             batch_size=BATCH, shuffle=True, generator=torch.Generator().manual_seed(seed))
+        opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
+        if probed:
+            plain_probe(net, data, settings)
+        for epoch in range(1, settings.epochs + 1):
             for x, y in loader:
-                x, y = x.to(device), y.to(device)
-                loss = nn.functional.cross_entropy(net(x), y)
+                loss = F.cross_entropy(net(x), y)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-    sync(device)
-    return (time.perf_counter() - started) / n_models
+            if probed and epoch in schedule:
+                plain_probe(net, data, settings)
+        if probed:
+            plain_probe(net, data, settings, whole=True)
+
+
+def vmap_ensemble(data, settings, n_models, device):
+    """A torch.func ensemble: parameters stacked, one vmapped forward, the same probes as the stacked trainer."""
+    nets = [plain_net(data, seed, device) for seed in range(n_models)]
+    params, buffers = stack_module_state(nets)
+    base = copy.deepcopy(nets[0]).to("meta")
+    forward = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))
+    weights = [(params[f"{2 * i}.weight"], params[f"{2 * i}.bias"]) for i in range(DEPTH)]
+
+    def probe(x):
+        with torch.no_grad():
+            h = x.expand(n_models, *x.shape)
+            for w, b in weights:
+                z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+                h = torch.relu(z)
+                probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.frozen_threshold, settings.dormant_tau)
+            forward(params, buffers, data.x_test.expand(n_models, *data.x_test.shape))
+
+    opt = torch.optim.SGD(params.values(), lr=LR, momentum=MOMENTUM)
+    generators = [torch.Generator().manual_seed(seed) for seed in range(n_models)]
+    schedule, n = settings.probe_schedule(), len(data.x_train)
+    probe(data.x_train[: settings.probe_size])
+    for epoch in range(1, settings.epochs + 1):
+        order = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
+        for start in range(0, n, BATCH):
+            idx = order[:, start : start + BATCH]
+            out = forward(params, buffers, data.x_train[idx])
+            loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="none").view(n_models, -1)
+            opt.zero_grad()
+            loss.mean(1).sum().backward()
+            opt.step()
+        if epoch in schedule:
+            probe(data.x_train[: settings.probe_size])
+    for start in range(0, n, settings.probe_size):
+        probe(data.x_train[start : start + settings.probe_size])
+
+
+def stacked(data, settings, n_models, device):
+    result = train_stack(data, depth=DEPTH, width=WIDTH, activation=RELU, init=HE, lrs=[LR], seeds=range(n_models),
+                         settings=settings, device=device)
+    return result.timing
+
+
+def matmul_floor_seconds(data, settings, n_models, device):
+    """One stacked training run's matrix multiplies alone: per layer and step the forward h @ W, the weight
+    gradient h^T @ dz and (past the first layer) the input gradient dz @ W^T, back to back."""
+    dims = [data.in_dim] + [WIDTH] * DEPTH + [data.out_dim]
+    products = []
+    for layer, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
+        h, w = torch.randn(n_models, BATCH, n_in, device=device), torch.randn(n_models, n_in, n_out, device=device)
+        dz = torch.randn(n_models, BATCH, n_out, device=device)
+        products += [(h, w), (h.transpose(1, 2), dz)] + ([(dz, w.transpose(1, 2))] if layer else [])
+    steps = -(-len(data.x_train) // BATCH) * settings.epochs
+    return median_seconds(lambda: [torch.bmm(a, b) for a, b in products], 20, device) * steps
+
+
+def scaling_child(n_models, device, epochs):
+    """Train one stack in this fresh process; print models/s and peak memory per model as JSON."""
+    data = load_dataset({"fn": "digits"}).to(device)
+    settings = TrainSettings(epochs=epochs, batch_size=BATCH)
+    stacked(data, TrainSettings(epochs=1, batch_size=BATCH), 2, device)  # warm-up
+    before = psutil.Process().memory_info().rss
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+    started = time.perf_counter()
+    stacked(data, settings, n_models, device)
+    seconds = time.perf_counter() - started
+    peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else _max_rss()
+    print(json.dumps(dict(models=n_models, models_per_s=n_models / seconds, peak_mb_per_model=(peak - before) / 2**20 / n_models)))
+
+
+def _max_rss():
+    """Peak resident memory of this process in bytes (Linux reports kilobytes)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--plain-models", type=int, default=4, help="models timed in the plain loop (it is slow)")
-    parser.add_argument("--repeats", type=int, default=3, help="stacked runs; the fastest counts")
+    parser.add_argument("--models", type=int, default=32, help="models per stack (the reference cell: 32)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--plain-models", type=int, default=4, help="models timed in the one-at-a-time loops")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per contender; the median counts")
+    parser.add_argument("--scaling", default="8,32,128,512", help="stack sizes for models/s and memory ('' to skip)")
+    parser.add_argument("--scaling-epochs", type=int, default=2)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     device = resolve_device(args.device)
     keep_freed_memory()
-    data = load_dataset({"fn": "digits"})
-    params = sum(p.numel() for p in StackedMLP(data.in_dim, data.out_dim, DEPTH, WIDTH, {"fn": "relu"}, 1).parameters())
-    flops_per_model = 6 * params * len(data.x_train) * EPOCHS
-
-    peak = matmul_peak(device)
-    print(f"device={device} threads={torch.get_num_threads()} matmul_peak={peak / 1e9:.1f} GFLOP/s")
-    plain_s = plain_loop(data, device, args.plain_models)
-    print(f"plain loop: {plain_s:.3f} s/model, {flops_per_model / plain_s / 1e9:.1f} GFLOP/s")
-    dims = [data.in_dim] + [WIDTH] * DEPTH + [data.out_dim]
-    ceiling_s = stacked_matmul_seconds(dims, device) * len(data.x_train) / BATCH * EPOCHS
-    print(f"matmuls alone at the stacked shapes: {ceiling_s:.2f} s for {SEEDS} models, "
-          f"{flops_per_model * SEEDS / ceiling_s / 1e9:.1f} GFLOP/s (ceiling efficiency "
-          f"{flops_per_model * SEEDS / ceiling_s / peak:.3f})")
-    settings = TrainSettings(epochs=EPOCHS, batch_size=BATCH)
-    train_stack(data, depth=DEPTH, width=WIDTH, activation={"fn": "relu"}, init={"fn": "he_normal"},
-                lrs=[LR], seeds=range(2), settings=TrainSettings(epochs=1), device=device)  # warm-up
-    runs = []
-    for _ in range(args.repeats):
-        started = time.perf_counter()
-        result = train_stack(data, depth=DEPTH, width=WIDTH, activation={"fn": "relu"}, init={"fn": "he_normal"},
-                             lrs=[LR], seeds=range(SEEDS), settings=settings, device=device)
-        sync(device)
-        runs.append((time.perf_counter() - started, result.timing))
-        print(f"stacked: {SEEDS} models in {runs[-1][0]:.2f} s, probes {result.timing['probe_s']:.2f} s, "
-              f"training {result.timing['train_s']:.2f} s")
-    stacked_s, timing = min(runs, key=lambda run: run[0])
-    rate = flops_per_model * SEEDS / stacked_s
-    print(f"fastest stacked run: {stacked_s / SEEDS:.3f} s/model, {rate / 1e9:.1f} GFLOP/s")
-    probe_share = 2 * params * timing["probe_examples"] / flops_per_model  # forward passes only
-    floor_s = ceiling_s * (1 + probe_share)  # training and probe matmuls both at the ceiling's rate
-    print(f"probes forward {timing['probe_examples']} examples per model, {probe_share:.1%} of the training FLOPs; "
-          f"with every matmul at the ceiling and nothing else: efficiency <= {flops_per_model * SEEDS / floor_s / peak:.3f} "
-          f"speedup <= {plain_s / (floor_s / SEEDS):.1f} probe_overhead >= {probe_share / (1 + probe_share):.3f}")
-    print(f"efficiency={rate / peak:.3f} speedup={plain_s / (stacked_s / SEEDS):.1f} "
-          f"probe_overhead={timing['probe_s'] / stacked_s:.3f}")
+    if args.child:
+        return scaling_child(args.child, device, args.scaling_epochs)
+    data = load_dataset({"fn": "digits"}).to(device)
+    settings = TrainSettings(epochs=args.epochs, batch_size=BATCH)
+    k, p = args.models, args.plain_models
+    print(f"device={device} threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
+          f"probe epochs={settings.probe_schedule()} repeats={args.repeats} (median)")
+    plain = median_seconds(lambda: plain_loop(data, settings, p, device, probed=False), args.repeats, device) / p
+    plain_probed = median_seconds(lambda: plain_loop(data, settings, p, device, probed=True), args.repeats, device) / p
+    vmapped = median_seconds(lambda: vmap_ensemble(data, settings, k, device), args.repeats, device) / k
+    timings = []
+    total = median_seconds(lambda: timings.append(stacked(data, settings, k, device)), args.repeats, device) / k
+    train = statistics.median(t["train_s"] for t in timings[1:]) / k
+    probe = statistics.median(t["probe_s"] for t in timings[1:]) / k
+    floor = matmul_floor_seconds(data, settings, k, device) / k
+    for name, seconds in [("plain", plain), ("plain+probes", plain_probed), ("vmap+probes", vmapped),
+                          ("stacked", total), ("stacked training only", train), ("stacked probes", probe),
+                          ("matmul floor", floor)]:
+        print(f"{name:>22}: {seconds:.4f} s/model ({1 / seconds:.1f} models/s)")
+    for size in [int(s) for s in args.scaling.split(",") if s]:
+        out = subprocess.run([sys.executable, __file__, "--device", str(device), "--child", str(size),
+                              "--scaling-epochs", str(args.scaling_epochs)], capture_output=True, text=True, check=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"stack of {size:>4}: {row['models_per_s']:.1f} models/s ({args.scaling_epochs} epochs each), "
+              f"peak memory {row['peak_mb_per_model']:.2f} MB/model")
+    print(f"vs_plain={plain / train:.2f} vs_plain_probed={plain_probed / total:.2f} vs_vmap={vmapped / total:.2f} "
+          f"of_floor={floor / train:.2f} probe_overhead={probe / total:.3f}")
 
 
 if __name__ == "__main__":

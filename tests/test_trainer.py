@@ -138,3 +138,26 @@ def test_trainer_functions_fit_on_a_screen():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
                 assert length <= 60, f"{module.__name__}.{node.name} is {length} lines"
+
+
+def test_probe_schedule_is_log_spaced_with_init_and_last_epoch():
+    assert TrainSettings(epochs=10).probe_schedule() == [0, 1, 2, 4, 8, 10]
+    assert TrainSettings(epochs=16).probe_schedule() == [0, 1, 2, 4, 8, 16]
+    assert TrainSettings(epochs=100).probe_schedule() == [0, 1, 2, 4, 8, 16, 32, 64, 100]
+    assert TrainSettings(epochs=3, probe_epochs="all").probe_schedule() == [0, 1, 2, 3]
+    assert TrainSettings(epochs=10, probe_epochs=[5]).probe_schedule() == [0, 5, 10]
+    with pytest.raises(ValueError, match=r"probe_epochs = \[12\]; expected 'log', 'all' or a list of epochs between 0 and 10"):
+        TrainSettings(epochs=10, probe_epochs=[12])
+
+
+def test_probed_epochs_match_probing_every_epoch(moons):
+    sparse = run(moons, lrs=(0.05, 0.5), seeds=(0, 1), epochs=5, probe_epochs=[2])
+    every = run(moons, lrs=(0.05, 0.5), seeds=(0, 1), epochs=5, probe_epochs="all")
+    assert sorted(sparse.curves.epoch.unique()) == [0, 2, 5] and sorted(sparse.layers.epoch.unique()) == [0, 2, 5]
+    for name in ("curves", "layers"):
+        want = getattr(every, name)
+        want = want[want.epoch.isin([0, 2, 5])].reset_index(drop=True)
+        pd.testing.assert_frame_equal(getattr(sparse, name).drop(columns=["revived"], errors="ignore"),
+                                      want.drop(columns=["revived"], errors="ignore"))
+    pd.testing.assert_frame_equal(sparse.runs.drop(columns=["revived_final"]), every.runs.drop(columns=["revived_final"]))
+    assert sparse.timing["probe_s"] < every.timing["probe_s"] and sparse.timing["probe_examples"] < every.timing["probe_examples"]

@@ -1,0 +1,17 @@
+"""The benchmark script runs end to end at a tiny size and prints its figures in the documented format."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_smoke_prints_its_last_line():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_trainer.py"), "--models", "2", "--epochs", "1",
+                          "--plain-models", "1", "--repeats", "1", "--scaling", "2", "--scaling-epochs", "1"],
+                         capture_output=True, text=True, timeout=600, check=True).stdout.strip().splitlines()
+    number = r"\d+(\.\d+)?"
+    assert re.fullmatch(rf"vs_plain={number} vs_plain_probed={number} vs_vmap={number} of_floor={number} "
+                        rf"probe_overhead={number}", out[-1]), out[-1]
+    assert any(re.match(r"stack of +2: .* models/s .* MB/model", line) for line in out), out
