@@ -1,11 +1,9 @@
 # deadunits: train grids of MLPs, tabulate which units die, draw the figures, render the report.
-# Run `snakemake` (the default profile in workflow/profiles/default uses every core).
+# Run `snakemake` (the default profile in workflow/profiles/default uses every core) for the default
+# study, config.yaml; `--configfile my.yaml` runs the study in my.yaml alone (README, "Your own study").
 from snakemake.utils import min_version
 
 min_version("9.0")
-
-
-configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"

@@ -5,8 +5,11 @@ of seeds, with every learning rate of that optimizer trained alongside. Its id i
 under results/train/, so adding an activation, init, dataset, depth or seed block adds cells and
 leaves every existing one (and its files) alone.
 """
+import copy
 import itertools
+from pathlib import Path
 
+import yaml
 from deadunits.activations import check_activation
 from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
@@ -14,6 +17,30 @@ from deadunits.trainer import TrainSettings
 
 class ConfigError(ValueError):
     """A config value that names something unknown or impossible; the message names value and fix."""
+
+
+def resolve_config(given: dict, default: Path) -> dict:
+    """The study a run means, from what the command line gave (``--configfile``, ``--config``):
+
+    * nothing, or only overrides without ``experiments`` (``--config threads=4``): the default study
+      (``default``, config.yaml) with those overrides on top;
+    * a config with ``extends: <file>`` (relative to the repository root): an overlay, merged key by
+      key onto that file (dicts merge, lists and values replace);
+    * any other config with ``experiments``: a study of its own, with nothing from config.yaml.
+    """
+    from snakemake.utils import update_config
+
+    given = copy.deepcopy(dict(given))
+    extends = given.pop("extends", None)
+    if extends is None and "experiments" in given:
+        return given
+    base_file = Path(default).parent / extends if extends else Path(default)
+    if not base_file.is_file():
+        raise ConfigError(f"extends: {extends!r}: no file {base_file}; expected the path of a config YAML "
+                          f"relative to the repository root, e.g. extends: config.yaml")
+    base = yaml.safe_load(base_file.read_text())
+    update_config(base, given)
+    return base
 
 
 def canonical(value):

@@ -10,11 +10,12 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from deadunits.study import ConfigError, plan_cells
+from deadunits.study import ConfigError, plan_cells, resolve_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT = ROOT / "config.yaml"
 
 
 def snakemake(workdir, *args, config=TINY):
@@ -116,7 +117,7 @@ def test_snakemake_reports_a_bad_config_in_seconds(tmp_path):
 
 
 def test_paper_config_is_valid_and_plans_a_larger_study():
-    config = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    config = resolve_config(yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()), DEFAULT)
     validate(copy.deepcopy(config), str(SCHEMA))
     cells = plan_cells(config)
     assert sum(len(c["lrs"]) * len(c["seeds"]) for c in cells.values()) > 30000
@@ -154,3 +155,29 @@ def test_snakemake_dry_run_names_the_claim_and_the_renamed_entry(tmp_path):
     assert result.returncode != 0
     assert "claims.R2 needs inits entry 'he_bias0.1'" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_config_of_its_own_plans_only_its_study(tmp_path):
+    jobs = planned_jobs(snakemake(tmp_path, "-n"))
+    assert jobs["train"] == len(plan_cells(yaml.safe_load(TINY.read_text())))  # 7, not the default study's 93 more
+
+
+def test_paper_overlay_holds_only_what_differs_from_the_default():
+    default, paper = yaml.safe_load(DEFAULT.read_text()), yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    assert paper["extends"] == "config.yaml"
+    for section in ("datasets", "activations", "inits", "experiments", "claims", "figures", "simulate"):
+        for name, entry in paper.get(section, {}).items():
+            assert entry != default[section][name], f"{section}.{name} repeats config.yaml"
+    for name, overlay in paper["experiments"].items():
+        for key, value in overlay.items():
+            assert value != default["experiments"][name].get(key), f"experiments.{name}.{key} repeats config.yaml"
+
+
+def test_overrides_without_experiments_apply_to_the_default_study():
+    default = yaml.safe_load(DEFAULT.read_text())
+    assert resolve_config({}, DEFAULT) == default
+    overridden = resolve_config({"threads": 2, "defaults": {"epochs": 3}}, DEFAULT)
+    assert overridden["threads"] == 2 and overridden["defaults"] == {**default["defaults"], "epochs": 3}
+    assert overridden["experiments"] == default["experiments"]
+    with pytest.raises(ConfigError, match="extends: 'nowhere.yaml': no file .*nowhere.yaml; expected the path of a config YAML"):
+        resolve_config({"extends": "nowhere.yaml"}, DEFAULT)

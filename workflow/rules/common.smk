@@ -1,11 +1,16 @@
 # Validate the config, then expand its experiments into training cells (deadunits/study.py).
+from pathlib import Path
+
 from snakemake.utils import validate
 
 from deadunits.figures import figure_fn
 from deadunits.io import check_readable
-from deadunits.study import canonical, cell_cost, plan_cells
+from deadunits.study import canonical, cell_cost, plan_cells, resolve_config
 
-
+# config.yaml, a config of its own (--configfile), or an overlay of config.yaml (extends:)
+study = resolve_config(config, Path(workflow.basedir) / "config.yaml")
+config.clear()
+config.update(study)
 validate(config, "../schemas/config.schema.yaml")
 CELLS = plan_cells(config)
 
