@@ -38,6 +38,14 @@ class Dataset:
     def is_regression(self) -> bool:
         return self.n_classes == 0
 
+    def constant_baseline(self) -> tuple:
+        """(loss, error) on the training set of the best constant prediction: the mean (its loss is the
+        variance; error NaN) for regression, the majority class (error 1 - its share) for classification."""
+        if self.is_regression:
+            return self.y_train.var(dim=0, unbiased=False).mean().item(), float("nan")
+        share = torch.bincount(self.y_train, minlength=self.n_classes).max().item() / len(self.y_train)
+        return float("nan"), 1.0 - share
+
     def to(self, device) -> "Dataset":
         move = lambda t: t.to(device)  # noqa: E731
         return Dataset(self.name, *map(move, (self.x_train, self.y_train, self.x_test, self.y_test)), self.n_classes)

@@ -36,10 +36,11 @@ def _plt():
     return plt, sns
 
 
-def _pick(table: pd.DataFrame, experiment: str | None, finite_only: bool = False) -> pd.DataFrame:
-    """The rows of one experiment; ``finite_only`` drops diverged models (their last weights can be huge)."""
-    if finite_only:
-        table = table[~table.diverged]
+def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = False) -> pd.DataFrame:
+    """The rows of one experiment; ``trained_only`` keeps the nets whose outcome is ``trained`` (a diverged or
+    untrained net's units say nothing about a working net, GUIDE §4)."""
+    if trained_only:
+        table = table[table.outcome == "trained"]
     if experiment is None:
         return table
     picked = table[table.experiment == experiment]
@@ -75,10 +76,10 @@ def activation_functions(tables, config, experiment):
 
 @figure("dead_heatmap")
 def dead_heatmap(tables, config, experiment):
-    """Final dead fraction (on the whole training set), mean over seeds and lrs, activation x depth, one panel per
-    init."""
+    """Final dead fraction (on the whole training set) of the trained nets (diverged and untrained left out), mean
+    over seeds and lrs, activation x depth, one panel per init."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment)
+    runs = _pick(tables["runs"], experiment, trained_only=True)
     inits = sorted(runs.init.unique())
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.8), squeeze=False)
     for ax, init in zip(axes[0], inits):
@@ -91,9 +92,9 @@ def dead_heatmap(tables, config, experiment):
 
 @figure("dead_by_layer")
 def dead_by_layer(tables, config, experiment):
-    """Per-layer dead fraction at the end of training for the deepest nets, by activation."""
+    """Per-layer dead fraction (probe set) at the end of training for the deepest trained nets, by activation."""
     plt, sns = _plt()
-    layers = _final(_pick(tables["layers"], experiment))
+    layers = _final(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
     ax = sns.lineplot(layers, x="layer", y="dead", hue="activation", style="init", **CI)
     ax.set(title=f"dead units per layer, depth {layers.depth.max()}, end of training", ylabel="dead fraction")
@@ -116,9 +117,10 @@ def dead_at_init(tables, config, experiment):
 
 @figure("dead_over_training")
 def dead_over_training(tables, config, experiment):
-    """Dead units split into those dead since init and those that died (alive at init), and revived units, per epoch."""
+    """Dead units (probe set) of the trained nets, split into those dead since init and those that died (alive at
+    init), and revived units, per probed epoch."""
     plt, sns = _plt()
-    layers = _pick(tables["layers"], experiment)
+    layers = _pick(tables["layers"], experiment, trained_only=True)
     df = layers.groupby(["activation", "epoch", "run_id"])[["dead_since_init", "died", "revived"]].mean().reset_index()
     df = df.melt(id_vars=["activation", "epoch", "run_id"], var_name="status", value_name="fraction of units")
     grid = sns.relplot(df, x="epoch", y="fraction of units", hue="status", col="activation", col_wrap=4, kind="line",
@@ -164,9 +166,10 @@ def grad_norms(tables, config, experiment):
 
 @figure("dead_vs_lr")
 def dead_vs_lr(tables, config, experiment):
-    """Final dead fraction (on the whole training set) against learning rate (CS231n: 'as much as 40% can be dead')."""
+    """Final dead fraction (on the whole training set) of the trained nets against learning rate (CS231n: 'as much
+    as 40% can be dead'); a learning rate at which no net trained has no point."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment)
+    runs = _pick(tables["runs"], experiment, trained_only=True)
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
     ax.axhline(0.4, ls="--", c="grey")
     ax.set(xscale="log", ylabel="dead on all training inputs, after training", title="dead units against learning rate")
@@ -175,9 +178,9 @@ def dead_vs_lr(tables, config, experiment):
 
 @figure("prelu_slopes")
 def prelu_slopes(tables, config, experiment):
-    """Learned PReLU negative slope per layer at the end of training (init 0.25)."""
+    """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""
     plt, sns = _plt()
-    layers = _final(_pick(tables["layers"], experiment, finite_only=True)).dropna(subset=["prelu_slope"])
+    layers = _final(_pick(tables["layers"], experiment, trained_only=True)).dropna(subset=["prelu_slope"])
     ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
     ax.axhline(0.25, ls="--", c="grey")
     ax.set(title="learned PReLU slopes (dashed: init)")
@@ -186,9 +189,9 @@ def prelu_slopes(tables, config, experiment):
 
 @figure("bias_shift")
 def bias_shift(tables, config, experiment):
-    """Mean and median activation per layer at the end of training, by activation (ELU's claim: near 0)."""
+    """Mean and median activation per layer at the end of training, trained nets, by activation (ELU's claim: near 0)."""
     plt, sns = _plt()
-    layers = _final(_pick(tables["layers"], experiment, finite_only=True))
+    layers = _final(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
     df = layers.melt(id_vars=["activation", "layer"], value_vars=["act_mean", "act_median"], var_name="statistic")
     grid = sns.relplot(df, x="layer", y="value", hue="activation", col="statistic", kind="line", **CI, height=3)

@@ -31,6 +31,14 @@ def ci(values, fmt="{:.1%}"):
     return f"{fmt.format(mean)} [{fmt.format(low)}, {fmt.format(high)}] (n={n})"
 
 
+def _trained(runs):
+    """The trained runs, and a sentence on those left out and why."""
+    counts = runs.outcome.value_counts()
+    note = (f"On the {counts.get('trained', 0)} of {len(runs)} nets that trained ({counts.get('untrained', 0)} untrained, "
+            f"{counts.get('diverged', 0)} diverged left out): ")
+    return runs[runs.outcome == "trained"], note
+
+
 def _final(layers, runs):
     return layers[layers.run_id.isin(runs.run_id) & (layers.epoch == layers.epoch.max())]
 
@@ -136,6 +144,9 @@ def provenance(t, runs):
 
 @finding("dead_heatmap")
 def dead_heatmap(t, r):
+    r, note = _trained(r)
+    if r.empty:
+        return note + "none.", {}
     r = r.groupby(["init", "activation", "depth"]).dead_final_full.mean().reset_index()
     worst = r.loc[r.dead_final_full.idxmax()]
     lines = [f"Largest mean dead fraction: **{worst.dead_final_full:.1%}** ({worst.activation}, init {worst.init}, "
@@ -146,11 +157,14 @@ def dead_heatmap(t, r):
             deep = sub[sub.depth == sub.depth.max()]
             lines.append(f"{act} at depth {deep.depth.max()}: "
                          + ", ".join(f"{row.init} {row.dead_final_full:.1%}" for row in deep.itertuples()) + ".")
-    return " ".join(lines), dict(worst=worst.dead_final_full)
+    return note + " ".join(lines), dict(worst=worst.dead_final_full)
 
 
 @finding("dead_vs_lr")
 def dead_vs_lr(t, r):
+    r, note = _trained(r)
+    if r.empty:
+        return note + "none.", {}
     out = []
     for act, g in r.groupby("activation"):
         by_lr = g.groupby("lr").dead_final_full.mean()
@@ -160,7 +174,7 @@ def dead_vs_lr(t, r):
     reached = hit[hit >= 0.4]
     verdict = (f"The 40% level is reached: {', '.join(f'{a} at lr {l:g}' for a, l in reached.index)}." if len(reached)
                else "No activation reaches 40% dead units on average at any learning rate tried.")
-    return "; ".join(out) + ". " + verdict, dict(cells_at_40=len(reached))
+    return note + "; ".join(out) + ". " + verdict, dict(cells_at_40=len(reached))
 
 
 @finding("collapse")
@@ -189,7 +203,7 @@ def convergence(t, r):
 
 @finding("prelu_slopes")
 def prelu_slopes(t, r):
-    last = _final(t["finite_layers"], r).dropna(subset=["prelu_slope"])
+    last = _final(t["trained_layers"], r).dropna(subset=["prelu_slope"])
     if last.empty:
         return "No PReLU runs in this experiment.", {}
     by_layer = last.groupby(["depth", "layer"]).prelu_slope.mean()
@@ -199,7 +213,7 @@ def prelu_slopes(t, r):
 
 @finding("bias_shift")
 def bias_shift(t, r):
-    med = _final(t["finite_layers"], r).groupby("activation").act_median.apply(lambda s: s.abs().mean()).sort_values()
+    med = _final(t["trained_layers"], r).groupby("activation").act_median.apply(lambda s: s.abs().mean()).sort_values()
     return ("Mean |median activation| over layers, end of training: " + ", ".join(f"{a} {v:.3f}" for a, v in med.items())
             + "."), med.to_dict()
 
@@ -217,8 +231,9 @@ def grad_norms(t, r):
 
 @finding("dead_over_training")
 def dead_over_training(t, r):
+    r, note = _trained(r)
     g = _final(t["layers"], r).groupby("activation")[["dead_since_init", "died", "revived"]].mean()
-    return " ".join(f"{a}: dead since init {row.dead_since_init:.1%}, died {row.died:.1%}, revived {row.revived:.1%}."
+    return note + " ".join(f"{a}: dead since init {row.dead_since_init:.1%}, died {row.died:.1%}, revived {row.revived:.1%}."
                     for a, row in g.iterrows()), g.to_dict("index")
 
 
@@ -232,10 +247,11 @@ def loss_curves(t, r):
 
 @finding("dead_by_layer")
 def dead_by_layer(t, r):
+    r, note = _trained(r)
     last = _final(t["layers"], r)
     last = last[last.depth == last.depth.max()]
     worst = last.groupby(["activation", "layer"]).dead.mean().groupby(level=0).agg(["max", "idxmax"])
-    return " ".join(f"{a}: up to {row['max']:.1%} dead (layer {row['idxmax'][1]})." for a, row in worst.iterrows()), \
+    return note + " ".join(f"{a}: up to {row['max']:.1%} dead (layer {row['idxmax'][1]})." for a, row in worst.iterrows()), \
         worst["max"].to_dict()
 
 

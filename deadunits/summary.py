@@ -1,4 +1,5 @@
 """From per-probe tables to one row per run, and from runs to one row per cell over seeds (summary.csv)."""
+import numpy as np
 import pandas as pd
 
 from deadunits.probes import UNIT_FRACTIONS
@@ -8,8 +9,23 @@ CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "o
 HISTORIES = ("died", "revived")  # unit histories whose share at the end becomes <name>_final
 SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")] + ["dead_final_full"]
                    + [f"{name}_final" for name in HISTORIES]
-                   + ["born_dead", "collapsed", "diverged", "steps_to_target", "epochs_to_target", "loss_auc",
+                   + ["born_dead", "collapsed", "steps_to_target", "epochs_to_target", "loss_auc",
                       "final_train_loss", "final_train_acc", "final_test_loss", "final_test_acc"])
+
+
+UNTRAINED_GAP = 0.1  # a net that closes less than this share of the gap between the best constant and a perfect fit
+
+
+def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple) -> np.ndarray:
+    """Each run's outcome (GUIDE §4): ``diverged`` (non-finite loss or gradient), ``untrained`` (its final
+    training error, or for regression its loss, is at least (1 - UNTRAINED_GAP) times the best constant
+    prediction's: no better than chance), else ``trained``."""
+    baseline_loss, baseline_error = baseline
+    if np.isnan(baseline_error):
+        untrained = ~(np.asarray(final_train_loss) < (1 - UNTRAINED_GAP) * baseline_loss)
+    else:
+        untrained = ~(np.asarray(final_train_error) < (1 - UNTRAINED_GAP) * baseline_error)
+    return np.where(diverged, "diverged", np.where(untrained, "untrained", "trained"))
 
 
 def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
@@ -31,5 +47,12 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """summary.csv: per cell (CELL_KEYS), n and the mean and 95% bootstrap CI over seeds of every summary metric."""
-    return summarise(runs.astype({m: float for m in SUMMARY_METRICS}), CELL_KEYS, SUMMARY_METRICS)
+    """summary.csv: per cell (CELL_KEYS) the mean and 95% bootstrap CI over seeds of every summary metric, over
+    its trained runs only (``n``); ``n_untrained`` and ``n_diverged`` count the runs left out. A cell
+    without a trained run keeps its row, with NaN metrics."""
+    trained = runs[runs.outcome == "trained"].astype({m: float for m in SUMMARY_METRICS})
+    counts = runs.groupby(CELL_KEYS).outcome.value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=["untrained", "diverged"], fill_value=0).add_prefix("n_").reset_index()
+    table = summarise(trained, CELL_KEYS, SUMMARY_METRICS) if len(trained) else pd.DataFrame(columns=CELL_KEYS + ["n"])
+    table = counts.merge(table, on=CELL_KEYS, how="left").fillna({"n": 0})
+    return table[CELL_KEYS + ["n", "n_untrained", "n_diverged"] + [c for c in table if c.endswith(("_mean", "_ci_low", "_ci_high"))]]

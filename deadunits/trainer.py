@@ -21,7 +21,7 @@ from deadunits.losses import loss_and_error, shared_targets
 from deadunits.optimizers import OPTIMIZERS
 from deadunits.recorder import ProbeRecorder
 from deadunits.stack import StackedMLP, model_generators
-from deadunits.summary import summarise_runs
+from deadunits.summary import run_outcomes, summarise_runs
 
 
 @dataclass
@@ -230,6 +230,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     runs.insert(2, "seed", seed_of)
     runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), dead_final_full=dead_full.cpu().numpy(),
                        final_train_loss=final_loss.cpu().numpy(), final_train_acc=1 - final_err.cpu().numpy())
+    runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
     timing = dict(probe_s=probe_s, train_s=train_s, probe_examples=recorder.examples + n_train)
     return StackResult(model, initial_state, runs, curves, layers, timing)
 

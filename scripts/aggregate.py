@@ -8,7 +8,7 @@ from deadunits.summary import CELL_KEYS, summary_table
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 runs = pd.concat([read_parquet(p) for p in snakemake.input.runs], ignore_index=True)
-keys = runs[["run_id"] + CELL_KEYS + ["seed", "diverged"]]
+keys = runs[["run_id"] + CELL_KEYS + ["seed", "diverged", "outcome"]]
 for name in ("curves", "layers"):
     table = pd.concat([read_parquet(p) for p in getattr(snakemake.input, name)], ignore_index=True)
     write_parquet(keys.merge(table.drop(columns="model"), on="run_id", validate="one_to_many"), getattr(snakemake.output, name))

@@ -11,7 +11,7 @@ from deadunits.io import atomic_write, read_tables
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 tables = read_tables(snakemake.input)
 tables["all_runs"] = tables.pop("runs")
-tables["finite_layers"] = tables["layers"][~tables["layers"].diverged]  # a diverged model's last weights can be huge
+tables["trained_layers"] = tables["layers"][tables["layers"].outcome == "trained"]
 tables["bench"] = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input.benchmarks])
 tables["timing"] = pd.DataFrame([json.loads(Path(path).read_text()) for path in snakemake.input.timings])
 findings = findings_table(tables, snakemake.config)

@@ -12,7 +12,7 @@ from deadunits.findings import FINDINGS, caption, findings_table
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def synthetic_tables(dead_at_high_lr=0.5, failed=False):
+def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained"):
     """Two cells of 8 seeds (lr 0.01 and 1.0) of one experiment, with the tables the findings read."""
     rows = []
     for lr, dead in ((0.01, 0.05), (1.0, dead_at_high_lr)):
@@ -20,13 +20,14 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False):
             rows.append(dict(run_id=f"e/d/relu/he/sgd/d4-w8/s0-7/lr{lr}/m{seed}", experiment="e", dataset="d",
                              activation="relu", init="he", depth=4, width=8, lr=lr, seed=seed, diverged=False,
                              failed=failed and lr == 1.0, error="RuntimeError: boom" if failed and lr == 1.0 else "",
+                             outcome=high_lr_outcome if lr == 1.0 else "trained",
                              dead_final=dead + 0.01, dead_final_full=dead, code_version="abc", machine="m",
                              torch_version="2", device="cpu"))
     runs = pd.DataFrame(rows)
     layers = pd.DataFrame({"run_id": runs.run_id, "epoch": 0, "diverged": False})
     claims = pd.DataFrame([dict(claim_id="R6", claim="c", source="s", condition="a | b", expected="e", measured=0.5,
                                 ci_low=0.4, ci_high=0.6, n=8, verdict="reproduced")])
-    return dict(all_runs=runs, layers=layers, finite_layers=layers, claims=claims,
+    return dict(all_runs=runs, layers=layers, trained_layers=layers, claims=claims,
                 claims_status=pd.DataFrame(dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])),
                 bench=pd.DataFrame({"s": [10.0, 30.0]}),
                 timing=pd.DataFrame(dict(train_s=[8.0, 20.0], probe_s=[1.0, 2.0], startup_s=[0.5, 0.5])))
@@ -58,6 +59,7 @@ def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
     tables = synthetic_tables(dead_at_high_lr=0.5)
     text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
     assert "relu: 5.0% at lr 0.01 to 50.0% at lr 1" in text and "The 40% level is reached: relu at lr 1." in text
+    assert text.startswith("On the 16 of 16 nets that trained (0 untrained, 0 diverged left out)")
     tables = synthetic_tables(dead_at_high_lr=0.2)
     text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
     assert "No activation reaches 40%" in text and numbers["cells_at_40"] == 0
@@ -82,3 +84,10 @@ def test_report_template_only_renders():
     for source in code:
         assert len(source.splitlines()) <= 40
         assert 'f"' not in source and "f'" not in source and ".format(" not in source and "%" not in source, source
+
+
+def test_dead_fractions_of_untrained_nets_are_left_out_and_counted():
+    tables = synthetic_tables(dead_at_high_lr=0.5, high_lr_outcome="untrained")
+    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
+    assert text.startswith("On the 8 of 16 nets that trained (8 untrained, 0 diverged left out)")
+    assert "No activation reaches 40%" in text and numbers["cells_at_40"] == 0

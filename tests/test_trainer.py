@@ -1,6 +1,8 @@
 """The stacked trainer: stacking changes nothing, seeds decide everything, divergence stays contained."""
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 import torch
@@ -161,3 +163,24 @@ def test_probed_epochs_match_probing_every_epoch(moons):
                                       want.drop(columns=["revived"], errors="ignore"))
     pd.testing.assert_frame_equal(sparse.runs.drop(columns=["revived_final"]), every.runs.drop(columns=["revived_final"]))
     assert sparse.timing["probe_s"] < every.timing["probe_s"] and sparse.timing["probe_examples"] < every.timing["probe_examples"]
+
+
+def test_run_outcomes_and_summary_use_trained_nets_only():
+    from deadunits.summary import run_outcomes, summary_table
+
+    outcome = run_outcomes(np.array([False, False, True]), [0.1, 2.3, np.nan], np.array([0.05, 0.85, np.nan]), (np.nan, 0.9))
+    assert outcome.tolist() == ["trained", "untrained", "diverged"]  # 0.85 >= 0.9 x 0.9: no better than chance
+    regression = run_outcomes(np.array([False, False]), [0.1, 0.56], [np.nan, np.nan], (0.6, np.nan))
+    assert regression.tolist() == ["trained", "untrained"]  # 0.56 >= 0.9 x variance 0.6
+    runs = pd.DataFrame(dict(experiment="e", dataset="d", activation="relu", init="he", depth=2, width=4, optimizer="sgd",
+                             lr=[0.1] * 4 + [1.0] * 2, seed=[0, 1, 2, 3, 0, 1],
+                             outcome=["trained", "trained", "untrained", "diverged", "diverged", "untrained"],
+                             final_train_acc=[0.9, 0.8, 0.1, np.nan, np.nan, 0.1]))
+    from deadunits.summary import SUMMARY_METRICS
+
+    runs = runs.assign(**{m: 0.5 for m in SUMMARY_METRICS if m != "final_train_acc"})
+    table = summary_table(runs).set_index("lr")
+    assert table.loc[0.1, ["n", "n_untrained", "n_diverged"]].tolist() == [2, 1, 1]
+    assert table.loc[0.1, "final_train_acc_mean"] == pytest.approx(0.85), "the mean is over the trained runs only"
+    assert table.loc[1.0, ["n", "n_untrained", "n_diverged"]].tolist() == [0, 1, 1]
+    assert np.isnan(table.loc[1.0, "final_train_acc_mean"]), "no trained run: no number"
