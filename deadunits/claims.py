@@ -15,12 +15,14 @@ from deadunits.stats import at_best_lr, bootstrap_ci
 CLAIMS = Registry("claim")
 
 
-def claim(name, **needs):
-    """Register a claim under ``name``; ``needs`` names the config entries it reads, by registry
+def claim(name, nets="all", **needs):
+    """Register a claim under ``name``. ``needs`` names the config entries it reads, by registry
     (``activations=["relu"]``): the dry run fails when one is not defined or not trained by the claim's
-    experiments (deadunits/study.py), instead of the claim silently producing no rows."""
+    experiments (deadunits/study.py), instead of the claim silently producing no rows. ``nets="trained"``
+    marks a claim about working nets: it sees only runs whose outcome is ``trained``, and its rows say
+    how many were left out; a claim about failure or about init sees all runs."""
     def add(fn):
-        fn.needs = needs
+        fn.needs, fn.nets = needs, nets
         return CLAIMS.register(name)(fn)
 
     return add
@@ -181,7 +183,7 @@ def relu_six_times_faster(t):
     return rows
 
 
-@claim("R5", activations=["elu", "relu", "leaky_0.1"])
+@claim("R5", nets="trained", activations=["elu", "relu", "leaky_0.1"])
 def elu_bias_shift_and_speed(t):
     runs, layers = t["runs"], t["layers"]
     last = layers[layers.epoch == layers.epoch.max()]
@@ -201,7 +203,7 @@ def elu_bias_shift_and_speed(t):
     return rows
 
 
-@claim("R6", activations=["relu"])
+@claim("R6", nets="trained", activations=["relu"])
 def dead_fraction_rises_with_lr(t):
     runs = t["runs"]
     relu = runs[runs.activation == "relu"]
@@ -276,7 +278,7 @@ def data_path_sanity(t):
     return rows
 
 
-@claim("S-bias", activations=["relu"], inits=["he", "he_bias0.1"])
+@claim("S-bias", nets="trained", activations=["relu"], inits=["he", "he_bias0.1"])
 def positive_bias_keeps_units_alive(t):
     runs = t["runs"]
     rows = []
@@ -291,7 +293,7 @@ def positive_bias_keeps_units_alive(t):
     return rows
 
 
-@claim("S-prelu", activations=["prelu"])
+@claim("S-prelu", nets="trained", activations=["prelu"])
 def prelu_slopes_pattern(t):
     runs, layers = t["runs"], t["layers"]
     ids = runs[(runs.activation == "prelu") & ~runs.diverged].run_id
@@ -305,7 +307,7 @@ def prelu_slopes_pattern(t):
                 above_zero)]
 
 
-@claim("S-frozen", activations=["leaky_0.01", "leaky_0.1", "prelu", "elu", "relu"])
+@claim("S-frozen", nets="trained", activations=["leaky_0.01", "leaky_0.1", "prelu", "elu", "relu"])
 def leaks_keep_gradients_flowing(t):
     runs = t["runs"]
     rows = []
@@ -324,7 +326,7 @@ def leaks_keep_gradients_flowing(t):
     return rows
 
 
-@claim("S-sparsity", activations=["relu"])
+@claim("S-sparsity", nets="trained", activations=["relu"])
 def relu_is_sparse(t):
     runs = t["runs"]
     relu = runs[runs.activation == "relu"]
@@ -409,8 +411,15 @@ def evaluate(tables: dict, config: dict):
         if experiments is not None and runs.empty:
             status.append(dict(claim=name, rows=0, reason=f"no runs in experiments {', '.join(experiments)}"))
             continue
+        fn = CLAIMS.get(name)
+        if fn.nets == "trained":
+            runs, left_out = runs[runs.outcome == "trained"], runs.outcome.value_counts()
+            note = (f"trained nets only: {len(runs)} of {left_out.sum()} in its experiments "
+                    f"({left_out.get('untrained', 0)} untrained, {left_out.get('diverged', 0)} diverged left out)")
         picked = dict(tables, runs=runs, layers=tables["layers"][tables["layers"].run_id.isin(runs.run_id)])
-        produced = CLAIMS.get(name)(picked)
+        produced = fn(picked)
+        if fn.nets == "trained":
+            produced = [dict(r, condition=f"{r['condition']}; {note}") for r in produced]
         status.append(dict(claim=name, rows=len(produced), reason="" if produced else "its arms have no runs"))
         rows += produced
     return pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(status, columns=["claim", "rows", "reason"])

@@ -15,7 +15,7 @@ def synthetic_runs(values: dict, column="activation", metric="dead_final_full", 
     for group, per_seed in values.items():
         for seed, value in enumerate(per_seed):
             rows.append({"dataset": "d", "depth": 4, "width": 8, "lr": 0.1, "seed": seed, "activation": "relu",
-                         "init": "he", "diverged": False, "failed": False, "experiment": "e",
+                         "init": "he", "diverged": False, "failed": False, "experiment": "e", "outcome": "trained",
                          "run_id": f"{group}/{seed}", column: group, metric: value, **(extra or {})})
     return pd.DataFrame(rows)
 
@@ -129,3 +129,14 @@ def test_default_init_claim_reads_the_untrained_layer_profile():
     assert rows["UvA-he"]["verdict"] == "reproduced" and rows["UvA-he"]["measured"] < 0
     flat = uva_tables({("torch_default", 4): [0.05] * 4})
     assert [r["verdict"] for r in CLAIMS.get("UvA")(flat)] == ["not reproduced"]
+
+
+def test_claims_about_working_nets_see_only_trained_nets():
+    runs = pd.concat([synthetic_runs({"relu": np.full(8, 0.02)}, extra={"lr": 0.01}),
+                      synthetic_runs({"relu": np.full(8, 0.6)}, extra={"lr": 1.0, "outcome": "untrained"}),
+                      synthetic_runs({"relu": np.full(8, 0.03)}, extra={"lr": 0.1})])
+    table, _ = evaluate({"runs": runs, "layers": pd.DataFrame({"run_id": []})}, {"claims": {"R6": {"experiments": ["e"]}}})
+    (r6,) = table.to_dict("records")
+    assert r6["measured"] == pytest.approx(0.03) and r6["verdict"] == "partly", "the untrained nets' 60% is not counted"
+    assert r6["condition"].endswith("trained nets only: 16 of 24 in its experiments (8 untrained, 0 diverged left out)")
+    assert CLAIMS.get("R2").nets == "all" and CLAIMS.get("S-frozen").nets == "trained"
