@@ -51,10 +51,11 @@ def _cell_of(runs):
 def study(t, runs):
     """What was trained, where the job time went, and what diverged or failed."""
     runs, bench, inside = t["all_runs"], t["bench"], t["timing"].reindex(columns=["train_s", "probe_s", "startup_s"]).sum()
-    cells, total = _cell_of(runs), t["bench"].s.sum()
+    cells, total, outcomes = _cell_of(runs), t["bench"].s.sum(), runs[~runs.failed].outcome.value_counts()
     numbers = dict(models=len(runs), jobs=cells.nunique(), job_s=total, train_share=inside.train_s / total,
                    probe_share=inside.probe_s / total, startup_share=inside.startup_s / total,
-                   diverged=int(runs.diverged.sum()), failed_jobs=cells[runs.failed].nunique())
+                   diverged=int(runs.diverged.sum()), failed_jobs=cells[runs.failed].nunique(),
+                   **{f"outcome_{name}": int(count) for name, count in outcomes.items()})
     text = (f"**{len(runs)} trained models** in **{cells.nunique()} training jobs** "
             f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
             f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
@@ -65,7 +66,9 @@ def study(t, runs):
             f"process start-up (interpreter and imports), and the rest ({1 - inside.sum() / total:.0%}) loading data, "
             f"initialising, the final evaluation and writing results. "
             f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
-            f"{cells[runs.failed].nunique()} training jobs failed.")
+            f"{cells[runs.failed].nunique()} training jobs failed. By outcome: {outcomes.get('trained', 0)} trained, "
+            f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 times the best "
+            f"constant prediction's), {outcomes.get('diverged', 0)} diverged.")
     failed = runs[runs.failed]
     if len(failed):
         text += "\n\n**Failed cells** (their models are missing from every figure and number below):\n\n" + "\n".join(

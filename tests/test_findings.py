@@ -68,6 +68,7 @@ def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
 def test_study_lists_failed_cells():
     text, numbers = FINDINGS.get("study")(synthetic_tables(failed=True), None)
     assert numbers["failed_jobs"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
+    assert "By outcome: 8 trained, 0 untrained" in text and numbers["outcome_trained"] == 8
 
 
 def test_probe_overcount_is_the_probe_minus_whole_set_gap():
