@@ -76,7 +76,7 @@ def activation_functions(tables, config, experiment):
 
 @figure("dead_heatmap")
 def dead_heatmap(tables, config, experiment):
-    """Final dead fraction (on the whole training set) of the trained nets (diverged and untrained left out), mean
+    """Final dead fraction (no gradient on the whole training set) of the trained nets (diverged and untrained left out), mean
     over seeds and lrs, activation x depth, one panel per init."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment, trained_only=True)
@@ -92,7 +92,8 @@ def dead_heatmap(tables, config, experiment):
 
 @figure("dead_by_layer")
 def dead_by_layer(tables, config, experiment):
-    """Per-layer dead fraction (probe set) at the end of training for the deepest trained nets, by activation."""
+    """Per-layer dead fraction (no gradient: |phi'| below the threshold on every probe input) at the end of training
+    for the deepest trained nets, by activation."""
     plt, sns = _plt()
     layers = _final(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
@@ -115,13 +116,14 @@ def dead_at_init(tables, config, experiment):
     return grid.figure
 
 
-@figure("dead_over_training")
-def dead_over_training(tables, config, experiment):
-    """Dead units (probe set) of the trained nets, split into those dead since init and those that died (alive at
-    init), and revived units, per probed epoch."""
+@figure("inactive_over_training")
+def inactive_over_training(tables, config, experiment):
+    """Inactive units (z <= 0 on every probe input) of the trained nets, split into those inactive since init and
+    those that became inactive (active at init), and revived units (active again after being inactive at an earlier
+    probe), per probed epoch. For ReLU inactive is dead; a Leaky ReLU, ELU, tanh or sigmoid unit still gets gradient."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment, trained_only=True)
-    df = layers.groupby(["activation", "epoch", "run_id"])[["dead_since_init", "died", "revived"]].mean().reset_index()
+    df = layers.groupby(["activation", "epoch", "run_id"])[["inactive_since_init", "became_inactive", "revived"]].mean().reset_index()
     df = df.melt(id_vars=["activation", "epoch", "run_id"], var_name="status", value_name="fraction of units")
     grid = sns.relplot(df, x="epoch", y="fraction of units", hue="status", col="activation", col_wrap=4, kind="line",
                        **CI, height=2.4)
@@ -166,7 +168,7 @@ def grad_norms(tables, config, experiment):
 
 @figure("dead_vs_lr")
 def dead_vs_lr(tables, config, experiment):
-    """Final dead fraction (on the whole training set) of the trained nets against learning rate (CS231n: 'as much
+    """Final dead fraction (no gradient on the whole training set) of the trained nets against learning rate (CS231n: 'as much
     as 40% can be dead'); a learning rate at which no net trained has no point."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment, trained_only=True)

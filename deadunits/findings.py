@@ -116,7 +116,7 @@ def _cell(text):
 
 
 def claim_groups(claims):
-    """One markdown section per claim group (R2, S-frozen, ...): its rows as a table and the group's verdict
+    """One markdown section per claim group (R2, S-bias, ...): its rows as a table and the group's verdict
     (the verdict all rows share, else 'partly')."""
     sections = []
     for group, rows in claims.groupby(claims.claim_id.map(_group_of), sort=False):
@@ -232,11 +232,12 @@ def grad_norms(t, r):
         f"{i}/{a} {v:.3g}" for (i, a), v in ratio.items()) + "."), {f"{i}/{a}": v for (i, a), v in ratio.items()}
 
 
-@finding("dead_over_training")
-def dead_over_training(t, r):
+@finding("inactive_over_training")
+def inactive_over_training(t, r):
     r, note = _trained(r)
-    g = _final(t["layers"], r).groupby("activation")[["dead_since_init", "died", "revived"]].mean()
-    return note + " ".join(f"{a}: dead since init {row.dead_since_init:.1%}, died {row.died:.1%}, revived {row.revived:.1%}."
+    g = _final(t["layers"], r).groupby("activation")[["inactive_since_init", "became_inactive", "revived"]].mean()
+    return note + " ".join(f"{a}: inactive since init {row.inactive_since_init:.1%}, became inactive {row.became_inactive:.1%}, "
+                           f"revived {row.revived:.1%}."
                     for a, row in g.iterrows()), g.to_dict("index")
 
 

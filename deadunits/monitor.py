@@ -1,11 +1,12 @@
-"""Dead/frozen/dormant fractions for any ``nn.Module``: hooks on its activation modules.
+"""Inactive/dead/dormant fractions for any ``nn.Module``: hooks on its activation modules.
 
     monitor = DeadUnitMonitor(model)
     table = monitor.measure(loader)   # one row per activation module
     monitor.remove()
 
-A unit is one feature (dimension 1) of an activation's input; it is dead when its pre-activation is
-<= 0 for every input seen, with the same definitions as the pipeline (README, "Metrics").
+A unit is one feature (dimension 1) of an activation's input. It is inactive when its pre-activation is
+<= 0 for every input seen, and dead when |phi'| is below 1e-3 on every input seen (no gradient passes:
+for ReLU the same as inactive, never for Leaky ReLU), as in the pipeline (README, "Metrics").
 """
 import pandas as pd
 import torch
@@ -40,8 +41,8 @@ class _UnitTally:
     def row(self, name, tau):
         score = self.abs_sum / self.count
         dormant = score <= tau * score.mean()
-        return dict(layer=name, units=score.numel(), dead=self.all_nonpositive.float().mean().item(),
-                    frozen=self.all_flat.float().mean().item(), dormant=dormant.float().mean().item(),
+        return dict(layer=name, units=score.numel(), inactive=self.all_nonpositive.float().mean().item(),
+                    dead=self.all_flat.float().mean().item(), dormant=dormant.float().mean().item(),
                     sparsity=self.zeros / (self.count * score.numel()))
 
 

@@ -7,15 +7,16 @@ import torch
 
 # The per-layer fractions of layer_stats that become per-run columns <name>_init and <name>_final
 # (deadunits/summary.py). A new unit metric is one entry in layer_stats, plus its name here.
-UNIT_FRACTIONS = ("dead", "frozen", "dormant", "sparsity")
+UNIT_FRACTIONS = ("inactive", "dead", "dormant", "sparsity")
 
 
-def dead_units(z):
-    """(K, W) mask: pre-activation <= 0 for every probe input (a ReLU there outputs 0 and gets no gradient)."""
+def inactive_units(z):
+    """(K, W) mask: pre-activation <= 0 for every probe input. A ReLU there outputs 0 and gets no gradient;
+    a Leaky ReLU, ELU, tanh or sigmoid unit still does (GUIDE §4: inactive is not dead)."""
     return z.amax(dim=1) <= 0
 
 
-def frozen_units(dphi, threshold: float = 1e-3):
+def dead_units(dphi, threshold: float = 1e-3):
     """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the unit."""
     return torch.maximum(dphi.amax(dim=1), -dphi.amin(dim=1)) < threshold  # max |phi'|, without an abs() copy
 
@@ -41,23 +42,23 @@ def collapsed(out, rtol: float = 1e-6):
     return spread <= rtol * out.abs().amax(dim=(1, 2)).clamp_min(1.0)
 
 
-def layer_stats(z, h, dphi, frozen_threshold: float = 1e-3, dormant_tau: float = 0.1, median_inputs: int = 32) -> dict:
-    """Per-model fractions and moments of one hidden layer, plus its dead mask (for born/died/revived).
+def layer_stats(z, h, dphi, dead_threshold: float = 1e-3, dormant_tau: float = 0.1, median_inputs: int = 32) -> dict:
+    """Per-model fractions and moments of one hidden layer, plus its inactive mask (for the unit histories).
 
     The median (bias shift) is taken over the first ``median_inputs`` probe inputs: an exact median
     over all of them costs more than the rest of the probe together. The probe runs every epoch on
     tensors larger than the cache, so each statistic uses torch's vectorised reductions (a bool
     comparison, ``var_mean`` or ``aminmax`` is several times slower here).
     """
-    dead = dead_units(z)
+    inactive = inactive_units(z)
     k, p, w = h.shape
     flat = h.reshape(k, -1)
     mean = flat.mean(1)
     sum_sq = torch.linalg.vector_norm(flat, dim=1).square()
     return {
-        "dead_mask": dead,
-        "dead": dead.float().mean(1),
-        "frozen": frozen_units(dphi, frozen_threshold).float().mean(1),
+        "inactive_mask": inactive,
+        "inactive": inactive.float().mean(1),
+        "dead": dead_units(dphi, dead_threshold).float().mean(1),
         "dormant": dormant_units(h, dormant_tau).float().mean(1),
         "sparsity": 1 - flat.sign().abs_().mean(1),  # fraction of exact zeros
         "act_mean": mean,

@@ -1,5 +1,5 @@
 """What a stack's probes record at init and after each probed epoch: curves, per-layer unit
-statistics, and each unit's history (dead at init, ever dead) for the died/revived counts."""
+statistics, and each unit's history (inactive at init, ever inactive) for the became-inactive and revived counts."""
 import math
 import time
 
@@ -25,7 +25,7 @@ class ProbeRecorder:
         self.y_probe = data.y_train[: settings.probe_size]
         self.prelus = [a for a in model.acts if isinstance(a, StackedPReLU)]
         self.curves, self.layers = [], []
-        self.init_dead = self.ever_dead = None
+        self.init_inactive = self.ever_inactive = self.ever_revived = None
         self.seconds, self.examples = 0.0, 0  # time spent probing; examples each model's probes forward
 
     def record(self, epoch, active, train_loss, train_err, grad_mean, grad_max):
@@ -41,9 +41,9 @@ class ProbeRecorder:
                 train_loss, train_err = loss_and_error(out, shared_targets(self.y_probe, k), regression)
             collapsed = probes.collapsed(out)
             s = self.settings
-            stats = [probes.layer_stats(z, h, probes.derivative(act, z), s.frozen_threshold, s.dormant_tau)
+            stats = [probes.layer_stats(z, h, probes.derivative(act, z), s.dead_threshold, s.dormant_tau)
                      for act, (z, h) in zip(self.model.acts, pre)]
-            histories = self._unit_histories(torch.stack([st["dead_mask"] for st in stats]))
+            histories = self._unit_histories(torch.stack([st["inactive_mask"] for st in stats]))
         self.curves.append(pd.DataFrame(dict(
             model=range(k), epoch=epoch, train_loss=_numpy(train_loss), train_error=_numpy(train_err),
             test_loss=_numpy(test_loss), test_error=_numpy(test_err), collapsed=_numpy(collapsed),
@@ -53,19 +53,23 @@ class ProbeRecorder:
         self.examples += len(self.x_probe) + len(self.data.x_test)
         return collapsed
 
-    def _unit_histories(self, dead):
-        """Per layer and model: the share of units dead since init, that died, and that revived (dead: (L, K, W))."""
-        if self.init_dead is None:
-            self.init_dead, self.ever_dead = dead, dead.clone()
-        histories = dict(dead_since_init=(dead & self.init_dead).float().mean(-1),
-                         died=(dead & ~self.init_dead).float().mean(-1),
-                         revived=(~dead & self.ever_dead).float().mean(-1))
-        self.ever_dead |= dead
-        return histories
+    def _unit_histories(self, inactive):
+        """Per layer and model, shares of units (inactive: (L, K, W)): inactive now and at init; inactive now but
+        active at init; inactive at some probe so far; active now after being inactive at an earlier probe
+        (revived); and active at some probe after being inactive at an earlier one (ever revived)."""
+        if self.init_inactive is None:
+            self.init_inactive, self.ever_inactive = inactive, inactive.clone()
+            self.ever_revived = torch.zeros_like(inactive)
+        revived = ~inactive & self.ever_inactive
+        self.ever_revived |= revived
+        self.ever_inactive |= inactive
+        share = lambda mask: mask.float().mean(-1)  # noqa: E731
+        return dict(inactive_since_init=share(inactive & self.init_inactive), became_inactive=share(inactive & ~self.init_inactive),
+                    ever_inactive=share(self.ever_inactive), revived=share(revived), ever_revived=share(self.ever_revived))
 
     def _layer_table(self, epoch, stats, histories, grad_mean, grad_max):
         depth, k = len(stats), self.model.n_models
-        columns = {name: torch.stack([st[name] for st in stats]) for name in stats[0] if name != "dead_mask"}
+        columns = {name: torch.stack([st[name] for st in stats]) for name in stats[0] if name != "inactive_mask"}
         columns.update(histories, grad_norm_mean=grad_mean[:depth], grad_norm_max=grad_max[:depth])
         columns["prelu_slope"] = (torch.stack([a.weight.mean(dim=(1, 2)) for a in self.prelus]) if self.prelus
                                   else torch.full((depth, k), math.nan))

@@ -6,8 +6,9 @@ from deadunits.probes import UNIT_FRACTIONS
 from deadunits.stats import summarise
 
 CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr"]
-HISTORIES = ("died", "revived")  # unit histories whose share at the end becomes <name>_final
-SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")] + ["dead_final_full"]
+HISTORIES = ("became_inactive", "ever_inactive", "revived", "ever_revived")  # unit histories whose share at the end is <name>_final
+SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
+                   + ["inactive_final_full", "dead_final_full"]
                    + [f"{name}_final" for name in HISTORIES]
                    + ["born_dead", "collapsed", "steps_to_target", "epochs_to_target", "loss_auc",
                       "final_train_loss", "final_train_acc", "final_test_loss", "final_test_acc"])

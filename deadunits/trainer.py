@@ -35,7 +35,7 @@ class TrainSettings:
     betas: tuple = (0.9, 0.999)
     target: dict = field(default_factory=lambda: {"metric": "error", "value": 0.1})
     probe_size: int = 512  # training examples (the first ones, fixed) that the unit probes look at
-    frozen_threshold: float = 1e-3
+    dead_threshold: float = 1e-3  # a unit is dead when |phi'(z)| is below this on every input
     dormant_tau: float = 0.1
     explode_factor: float = 100.0  # a step "explodes" when a layer's gradient norm exceeds this x its norm at init
     ema: float = 0.9  # smoothing of the minibatch metric that decides steps_to_target
@@ -223,28 +223,30 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
                 f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left")
     curves, layers = recorder.tables()
     final_started = time.perf_counter()
-    final_loss, final_err, dead_full = whole_training_set(model, data, s.probe_size)
+    final_loss, final_err, inactive_full, dead_full = whole_training_set(model, data, s.probe_size, s.dead_threshold)
     probe_s = recorder.seconds + time.perf_counter() - final_started
     runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
-    runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), dead_final_full=dead_full.cpu().numpy(),
-                       final_train_loss=final_loss.cpu().numpy(), final_train_acc=1 - final_err.cpu().numpy())
+    runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), inactive_final_full=inactive_full.cpu().numpy(),
+                       dead_final_full=dead_full.cpu().numpy(), final_train_loss=final_loss.cpu().numpy(),
+                       final_train_acc=1 - final_err.cpu().numpy())
     runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
     timing = dict(probe_s=probe_s, train_s=train_s, probe_examples=recorder.examples + n_train)
     return StackResult(model, initial_state, runs, curves, layers, timing)
 
 
-def whole_training_set(model: StackedMLP, data: Dataset, chunk: int):
-    """Per-model loss, error and dead fraction over every training example, ``chunk`` inputs at a time.
+def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_threshold: float):
+    """Per-model loss, error, and inactive and dead fractions over every training example, ``chunk`` inputs at a time.
 
-    The per-epoch probes look at a subset, which counts a unit that fires on a few other training
-    examples as dead; this measure is the one the literature means by "never activates".
+    The probes look at a subset, which counts a unit that fires (or passes gradient) on a few other
+    training examples as inactive (or dead); this measure is the one the literature means by "never
+    activates".
     """
     k, n = model.n_models, len(data.x_train)
     loss_sum = torch.zeros(k, device=data.x_train.device)
     err_sum = torch.zeros_like(loss_sum)
-    alive = None
+    fires = passes = None  # (layers, K, W): active, and passing gradient, on some example so far
     with torch.no_grad():
         for start in range(0, n, chunk):
             x, y = data.x_train[start : start + chunk], data.y_train[start : start + chunk]
@@ -252,6 +254,9 @@ def whole_training_set(model: StackedMLP, data: Dataset, chunk: int):
             loss, err = loss_and_error(out, shared_targets(y, k), data.is_regression)
             loss_sum += loss * len(x)
             err_sum += err * len(x)
-            fires = torch.stack([~probes.dead_units(z) for z, _ in hidden])  # (layers, K, W)
-            alive = fires if alive is None else alive | fires
-    return loss_sum / n, err_sum / n, (~alive).float().mean(dim=(0, 2))
+            now_fires = torch.stack([~probes.inactive_units(z) for z, _ in hidden])
+            now_passes = torch.stack([~probes.dead_units(probes.derivative(act, z), dead_threshold)
+                                      for act, (z, _) in zip(model.acts, hidden)])
+            fires = now_fires if fires is None else fires | now_fires
+            passes = now_passes if passes is None else passes | now_passes
+    return loss_sum / n, err_sum / n, (~fires).float().mean(dim=(0, 2)), (~passes).float().mean(dim=(0, 2))

@@ -46,12 +46,12 @@ show("study")
 # Measured on a fixed probe set (the first `probe_size` training examples) at init and after the epochs of the probe schedule (`probe_epochs`; by default 1, 2, 4, 8, ... and the last).
 # For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
 #
-# * **dead**: *z_j(x) ≤ 0* for every probe input. Comparable across activations; for ReLU the unit outputs 0 everywhere and gets no gradient.
-# * **dead on the whole training set** (`dead_final_full`, end of training only): *z_j(x) ≤ 0* for every training example, the literature's "never activates". Claims and the dead-fraction figures use it; the per-epoch and per-layer numbers use the probe set, which overcounts (measured below).
-# * **frozen**: *|φ'(z_j(x))|* below `frozen_threshold` (10⁻³) for every probe input: no learning signal passes (dead ReLUs, saturated tanh/sigmoid; never a Leaky ReLU).
+# * **inactive**: *z_j(x) ≤ 0* for every probe input. For ReLU the unit outputs 0 everywhere and gets no gradient; a Leaky ReLU, PReLU, ELU, tanh or sigmoid unit still gets gradient there.
+# * **dead**: *|φ'(z_j(x))|* below `dead_threshold` (10⁻³) for every probe input: no learning signal passes (ReLU: the same as inactive; saturated tanh/sigmoid/ELU; never a Leaky ReLU). Every figure and claim says which of the two it counts.
+# * **on the whole training set** (`inactive_final_full`, `dead_final_full`, end of training only): the same over every training example, the literature's "never activates". Claims and the dead-fraction figures use `dead_final_full`; the per-epoch and per-layer numbers use the probe set, which overcounts (measured below).
 # * **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ = 0.1.
 # * **born dead / collapsed**: the network's output is constant over the probe set, at init (born dead) or after training (collapsed).
-# * **dead since init / died / revived** units: dead now and dead at init; dead now but alive at init; alive now but dead at an earlier probe.
+# * **inactive since init / became inactive / revived** units: inactive now and at init; inactive now but active at init; active now but inactive at an earlier probe.
 # * **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift**: mean and median activation per layer.
 # * **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per epoch (mean and max over steps).
 # * **convergence**: `steps_to_target` is the first step at which an exponential moving average (0.9) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. Runs that never reach it are censored (left out of means, counted in `n`).

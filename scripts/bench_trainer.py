@@ -108,7 +108,7 @@ def vmap_ensemble(data, settings, n_models, device):
             for w, b in weights:
                 z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
                 h = torch.relu(z)
-                probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.frozen_threshold, settings.dormant_tau)
+                probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.dead_threshold, settings.dormant_tau)
             forward(params, buffers, data.x_test.expand(n_models, *data.x_test.shape))
 
     opt = torch.optim.SGD(params.values(), lr=LR, momentum=MOMENTUM)

@@ -139,4 +139,23 @@ def test_claims_about_working_nets_see_only_trained_nets():
     (r6,) = table.to_dict("records")
     assert r6["measured"] == pytest.approx(0.03) and r6["verdict"] == "partly", "the untrained nets' 60% is not counted"
     assert r6["condition"].endswith("trained nets only: 16 of 24 in its experiments (8 untrained, 0 diverged left out)")
-    assert CLAIMS.get("R2").nets == "all" and CLAIMS.get("S-frozen").nets == "trained"
+    assert CLAIMS.get("R2").nets == "all" and CLAIMS.get("S-leak-revives").nets == "trained"
+
+
+def revival_tables(relu_share, leaky_share):
+    """8 seeds of relu and leaky_0.01; at the last probe half the units were ever inactive, ``share`` of those revived."""
+    runs = synthetic_runs({"relu": np.zeros(8), "leaky_0.01": np.zeros(8)})
+    layers = [dict(run_id=r.run_id, epoch=e, ever_inactive=0.5, ever_revived=0.5 * (relu_share if r.activation == "relu"
+                                                                                  else leaky_share)[r.seed] * (e == 10))
+              for r in runs.itertuples() for e in (0, 10)]
+    return {"runs": runs, "layers": pd.DataFrame(layers)}
+
+
+def test_leak_revival_claim_compares_with_relu_by_seed():
+    rng = np.random.default_rng(0)
+    relu = rng.uniform(0.0, 0.1, 8)
+    (more,) = CLAIMS.get("S-leak-revives")(revival_tables(relu, relu + 0.3))
+    assert more["claim_id"] == "S-leak-revives-leaky_0.01" and more["measured"] == pytest.approx(0.3)
+    assert more["verdict"] == "reproduced" and more["n"] == 8
+    (same,) = CLAIMS.get("S-leak-revives")(revival_tables(relu, relu - 0.05))
+    assert same["verdict"] == "not reproduced"

@@ -17,10 +17,11 @@ def test_monitor_matches_stacked_probes_across_batches():
     _, hidden = stack(x, keep=True)
     expected = [probes.layer_stats(z, h, (z > 0).float()) for z, h in hidden]
     assert table.layer.tolist() == ["1", "3", "5"] and (table.units == 16).all()
+    assert table.inactive.tolist() == pytest.approx([e["inactive"].item() for e in expected])
     assert table.dead.tolist() == pytest.approx([e["dead"].item() for e in expected])
     assert table.dormant.tolist() == pytest.approx([e["dormant"].item() for e in expected])
     assert table.sparsity.tolist() == pytest.approx([e["sparsity"].item() for e in expected])
-    assert table.dead.max() > 0, "the negative bias killed something"
+    assert table.inactive.max() > 0, "the negative bias silenced something"
     assert not net[1]._forward_hooks, "hooks removed on exit"
 
 

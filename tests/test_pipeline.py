@@ -43,11 +43,11 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     config = yaml.safe_load(TINY.read_text())
     assert len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 3 * 1 * 20  # grid: acts x inits x depths x lrs x seeds; collapse
     for column in ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr", "seed",
-                   "dead_init", "dead_final", "dead_final_full", "frozen_final", "dormant_final", "born_dead", "collapsed", "diverged",
+                   "dead_init", "dead_final", "dead_final_full", "inactive_final", "inactive_final_full", "dormant_final", "born_dead", "collapsed", "diverged",
                    "steps_to_target", "epochs_to_target", "final_test_acc", "code_version", "machine"]:
         assert column in runs, column
     layers = pd.read_parquet(tiny_run / "results/tables/layers.parquet")
-    assert {"dead", "frozen", "dormant", "act_mean", "act_median", "act_std", "grad_norm_mean", "grad_norm_max",
+    assert {"inactive", "dead", "dormant", "act_mean", "act_median", "act_std", "grad_norm_mean", "grad_norm_max",
             "prelu_slope", "epoch", "layer"} <= set(layers.columns)
     summary = pd.read_csv(tiny_run / "results/tables/summary.csv")
     assert {"dead_final_mean", "dead_final_ci_low", "dead_final_ci_high", "n"} <= set(summary.columns)

@@ -11,16 +11,16 @@ from deadunits.activations import build_activation
 def brute_force(z, h, dphi, threshold=1e-3, tau=0.1):
     """The GUIDE §4 definitions, unit by unit, with Python loops."""
     k, p, w = z.shape
-    out = {"dead": [], "frozen": [], "dormant": []}
+    out = {"inactive": [], "dead": [], "dormant": []}
     for m in range(k):
-        dead = frozen = dormant = 0
+        inactive = dead = dormant = 0
         means = [sum(abs(float(h[m, i, j])) for i in range(p)) / p for j in range(w)]
         layer_mean = sum(means) / w
         for j in range(w):
-            dead += all(float(z[m, i, j]) <= 0 for i in range(p))
-            frozen += all(abs(float(dphi[m, i, j])) < threshold for i in range(p))
+            inactive += all(float(z[m, i, j]) <= 0 for i in range(p))
+            dead += all(abs(float(dphi[m, i, j])) < threshold for i in range(p))
             dormant += means[j] <= tau * layer_mean
-        for name, count in zip(out, (dead, frozen, dormant)):
+        for name, count in zip(out, (inactive, dead, dormant)):
             out[name].append(count / w)
     return {name: torch.tensor(v) for name, v in out.items()}
 
@@ -68,18 +68,18 @@ def hand_built_net():
 def test_hand_built_network_dead_fractions_and_collapse():
     x = torch.rand(64, 2) * 4 - 2
     out, hidden = hand_built_net()(x, keep=True)
-    dead1 = probes.dead_units(hidden[0][0])
+    dead1 = probes.inactive_units(hidden[0][0])
     assert dead1.tolist() == [[False, True, False, False], [True, True, False, False]]
-    assert probes.dead_units(hidden[1][0]).float().mean(1).tolist() == [0.0, 1.0]
+    assert probes.inactive_units(hidden[1][0]).float().mean(1).tolist() == [0.0, 1.0]
     assert probes.collapsed(out).tolist() == [False, True]
     act = build_activation({"fn": "relu"})
-    assert probes.frozen_units(probes.derivative(act, hidden[0][0])).tolist() == dead1.tolist()
+    assert probes.dead_units(probes.derivative(act, hidden[0][0])).tolist() == dead1.tolist()  # ReLU: inactive is dead
 
 
 def test_sparsity_counts_exact_zeros_not_dead_units():
     z = torch.tensor([[[1.0, -1.0], [-1.0, -2.0]]])  # unit 0 alive on one input, unit 1 dead
     stats = probes.layer_stats(z, torch.relu(z), (z > 0).float())
-    assert stats["sparsity"].item() == 0.75 and stats["dead"].item() == 0.5
+    assert stats["sparsity"].item() == 0.75 and stats["inactive"].item() == 0.5
 
 
 def test_born_dead_frequency_matches_theory():
@@ -89,7 +89,7 @@ def test_born_dead_frequency_matches_theory():
     net.initialise({"fn": "he_normal"}, range(n_models))
     with torch.no_grad():
         _, hidden = net(torch.tensor([[0.7, -0.3]]), keep=True)
-    dead_layer = torch.stack([probes.dead_units(z).all(1) for z, _ in hidden]).any(0)
+    dead_layer = torch.stack([probes.inactive_units(z).all(1) for z, _ in hidden]).any(0)
     p_hat = dead_layer.float().mean().item()
     p = 1 - (1 - 2.0**-width) ** depth
     se = math.sqrt(p * (1 - p) / n_models)

@@ -47,6 +47,10 @@ def test_dead_on_the_whole_training_set_brute_force(moons):
     assert result.runs.dead_final_full.tolist() == pytest.approx(dead.tolist())
     assert (result.runs.dead_final_full <= result.runs.dead_final).all(), "the probe set is a subset of the training set"
     assert result.runs.dead_final_full.max() > 0, "lr 2.0 kills units, so the check has something to count"
+    assert result.runs.inactive_final_full.tolist() == result.runs.dead_final_full.tolist(), "ReLU: inactive is dead"
+    leaky = run(moons, lrs=(0.05, 2.0), seeds=(0, 1), epochs=2, activation="leaky_relu")
+    assert (leaky.runs.dead_final_full == 0).all() and (leaky.layers.dead == 0).all(), "a leak always passes gradient"
+    assert leaky.layers.inactive.max() > 0, "but its units can be inactive"
 
 
 def test_same_seed_same_numbers_different_seed_different(moons):
@@ -98,7 +102,8 @@ def test_tables_have_one_row_per_model_epoch_and_layer(moons):
     result = run(moons, lrs=(0.01, 0.1), seeds=(0, 1), epochs=2)
     assert len(result.runs) == 4 and len(result.curves) == 4 * 3 and len(result.layers) == 4 * 3 * 3
     layers = result.layers
-    assert ((layers.dead_since_init + layers.died - layers.dead).abs() < 1e-6).all(), "dead units were dead since init or died"
+    assert ((layers.inactive_since_init + layers.became_inactive - layers.inactive).abs() < 1e-6).all(), \
+        "inactive units were inactive since init or became inactive"
     assert (layers[layers.epoch == 0].revived == 0).all()
     assert (result.layers.grad_norm_mean > 0).all()
     n_train, n_test = len(moons.x_train), len(moons.x_test)  # the benchmark's bounds count these examples
@@ -159,9 +164,11 @@ def test_probed_epochs_match_probing_every_epoch(moons):
     for name in ("curves", "layers"):
         want = getattr(every, name)
         want = want[want.epoch.isin([0, 2, 5])].reset_index(drop=True)
-        pd.testing.assert_frame_equal(getattr(sparse, name).drop(columns=["revived"], errors="ignore"),
-                                      want.drop(columns=["revived"], errors="ignore"))
-    pd.testing.assert_frame_equal(sparse.runs.drop(columns=["revived_final"]), every.runs.drop(columns=["revived_final"]))
+        histories = ["revived", "ever_revived", "ever_inactive"]
+        pd.testing.assert_frame_equal(getattr(sparse, name).drop(columns=histories, errors="ignore"),
+                                      want.drop(columns=histories, errors="ignore"))
+    histories = ["revived_final", "ever_revived_final", "ever_inactive_final"]  # they see only the probed epochs
+    pd.testing.assert_frame_equal(sparse.runs.drop(columns=histories), every.runs.drop(columns=histories))
     assert sparse.timing["probe_s"] < every.timing["probe_s"] and sparse.timing["probe_examples"] < every.timing["probe_examples"]
 
 
