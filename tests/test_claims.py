@@ -159,3 +159,11 @@ def test_leak_revival_claim_compares_with_relu_by_seed():
     assert more["verdict"] == "reproduced" and more["n"] == 8
     (same,) = CLAIMS.get("S-leak-revives")(revival_tables(relu, relu - 0.05))
     assert same["verdict"] == "not reproduced"
+
+
+def test_default_study_configures_every_registered_claim():
+    import yaml
+    from pathlib import Path
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    assert set(config["claims"]) == set(CLAIMS), "a registered claim missing from config.yaml never reaches the report"
