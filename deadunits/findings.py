@@ -82,9 +82,9 @@ def probe_overcount(t, runs):
     ok = runs[~runs.diverged]
     gap = ok.dead_final - ok.dead_final_full
     by_exp = gap.groupby(ok.experiment).agg(["mean", "max"]).sort_values("mean", ascending=False)
-    text = (f"**Probe set or whole training set.** A unit counted dead on the probe set may still fire on other training "
-            f"examples. Over {len(ok)} trained models, the probe set counts {ci(gap, '{:.2%}')} more of all hidden units as "
-            f"dead than the whole training set does (the most for one model: {gap.max():.1%}). By experiment (mean, max): "
+    text = (f"**Probe set or whole training set.** A unit counted dead on the probe set may still pass gradient on other "
+            f"training examples. Over {len(ok)} models that did not diverge, the probe set counts {ci(gap, '{:.2%}')} more of "
+            f"all hidden units as dead (no gradient) than the whole training set does (the most for one model: {gap.max():.1%}). By experiment (mean, max): "
             + ", ".join(f"{e} {row['mean']:.2%} / {row['max']:.1%}" for e, row in by_exp.iterrows()) + ".")
     return text, dict(mean_gap=gap.mean(), max_gap=gap.max(), models=len(ok))
 
