@@ -167,3 +167,12 @@ def test_default_study_configures_every_registered_claim():
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     assert set(config["claims"]) == set(CLAIMS), "a registered claim missing from config.yaml never reaches the report"
+
+
+def test_censored_slow_arm_is_described_truthfully():
+    relu = np.full(8, 100.0)
+    runs = pd.concat([synthetic_runs({"relu": relu}, "activation", "steps_to_target"),
+                      synthetic_runs({"sigmoid": np.full(8, np.nan)}, "activation", "steps_to_target"),
+                      synthetic_runs({"sigmoid": [500.0, 600.0] + [np.nan] * 6}, "activation", "steps_to_target", {"lr": 0.3})])
+    (row,) = CLAIMS.get("R4")({"runs": runs})
+    assert "every sigmoid seed is censored (over all lrs 2 of 16 runs reached the target)" in row["condition"]
