@@ -1,4 +1,4 @@
-"""Offline, deterministic datasets: each loader returns a standardised train/test split.
+"""Offline, deterministic datasets: each loader returns a standardised train/validation/test split.
 
 A new dataset is one function decorated with ``@dataset("name")``. Every loader takes a ``seed``
 (for the split and any generated noise) plus its own keyword arguments, and must not touch the
@@ -17,7 +17,9 @@ from deadunits.registry import Registry
 
 @dataclass
 class Dataset:
-    """Train/test tensors; ``n_classes == 0`` marks a regression target (``y`` is float, shape (n, 1))."""
+    """Train/validation/test tensors; ``n_classes == 0`` marks a regression target (``y`` is float, shape (n, 1)).
+    The validation split is carved from the training data (VALIDATION_SHARE of it): learning rates and best
+    cells are chosen on it, never on the test set (GUIDE §5)."""
 
     name: str
     x_train: torch.Tensor
@@ -25,6 +27,8 @@ class Dataset:
     x_test: torch.Tensor
     y_test: torch.Tensor
     n_classes: int
+    x_val: torch.Tensor
+    y_val: torch.Tensor
 
     @property
     def in_dim(self) -> int:
@@ -48,10 +52,12 @@ class Dataset:
 
     def to(self, device) -> "Dataset":
         move = lambda t: t.to(device)  # noqa: E731
-        return Dataset(self.name, *map(move, (self.x_train, self.y_train, self.x_test, self.y_test)), self.n_classes)
+        return Dataset(self.name, *map(move, (self.x_train, self.y_train, self.x_test, self.y_test)), self.n_classes,
+                       *map(move, (self.x_val, self.y_val)))
 
 
 DATASETS = Registry("dataset")
+VALIDATION_SHARE = 0.15  # of the training examples, held out (stratified) to choose learning rates and cells
 dataset = DATASETS.register
 
 
@@ -77,21 +83,29 @@ def _split_and_standardise(name, x, y, n_classes, test_size, seed, standardise=T
 
     stratify = y if n_classes else None
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=stratify)
-    return _finish(name, x_tr, y_tr, x_te, y_te, n_classes, standardise)
+    return _finish(name, x_tr, y_tr, x_te, y_te, n_classes, seed, standardise)
 
 
-def _finish(name, x_tr, y_tr, x_te, y_te, n_classes, standardise=True) -> Dataset:
-    x_tr, x_te = np.asarray(x_tr, np.float64), np.asarray(x_te, np.float64)
+def _finish(name, x_tr, y_tr, x_te, y_te, n_classes, seed, standardise=True) -> Dataset:
+    """Carve the validation split from the training data, then standardise all three with the statistics of
+    what is left for training."""
+    from sklearn.model_selection import train_test_split
+
+    y_tr = np.asarray(y_tr)
+    stratify = n_classes and VALIDATION_SHARE * len(y_tr) >= n_classes  # a tiny set cannot hold every class
+    x_tr, x_val, y_tr, y_val = train_test_split(np.asarray(x_tr, np.float64), y_tr, test_size=VALIDATION_SHARE,
+                                                random_state=seed, stratify=y_tr if stratify else None)
+    xs = [x_tr, x_val, np.asarray(x_te, np.float64)]
     if standardise:
         mean, std = x_tr.mean(0), x_tr.std(0)
         std[std == 0] = 1.0  # constant pixels (digit borders) stay 0 instead of becoming NaN
-        x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
+        xs = [(x - mean) / std for x in xs]
     if n_classes:
-        ys = [torch.as_tensor(np.asarray(y), dtype=torch.long) for y in (y_tr, y_te)]
+        ys = [torch.as_tensor(np.asarray(y), dtype=torch.long) for y in (y_tr, y_val, y_te)]
     else:
-        ys = [torch.as_tensor(np.asarray(y), dtype=torch.float32).reshape(len(y), -1) for y in (y_tr, y_te)]
-    xs = [torch.as_tensor(x, dtype=torch.float32) for x in (x_tr, x_te)]
-    return Dataset(name, xs[0], ys[0], xs[1], ys[1], n_classes)
+        ys = [torch.as_tensor(np.asarray(y), dtype=torch.float32).reshape(len(y), -1) for y in (y_tr, y_val, y_te)]
+    xs = [torch.as_tensor(x, dtype=torch.float32) for x in xs]
+    return Dataset(name, xs[0], ys[0], xs[2], ys[2], n_classes, xs[1], ys[1])
 
 
 @dataset("digits")
@@ -111,7 +125,7 @@ def mnist1d(seed=0, num_samples=5000):
     args = get_dataset_args()
     args.seed, args.num_samples = seed + 42, num_samples  # seed 0 gives the published data set (seed 42)
     d = make_dataset(args)
-    return _finish("mnist1d", d["x"], d["y"], d["x_test"], d["y_test"], 10)
+    return _finish("mnist1d", d["x"], d["y"], d["x_test"], d["y_test"], 10, seed)
 
 
 @dataset("mnist5k")
@@ -158,7 +172,7 @@ def abs1d(seed=0, n_train=3000, n_test=1000, half_width=math.sqrt(7)):
     """f(x) = |x| on [-sqrt 7, sqrt 7]: Lu et al.'s (2020) collapse experiment. Regression, not standardised."""
     rng = np.random.default_rng(seed)
     x_tr, x_te = (rng.uniform(-half_width, half_width, (n, 1)) for n in (n_train, n_test))
-    return _finish("abs1d", x_tr, np.abs(x_tr), x_te, np.abs(x_te), 0, standardise=False)
+    return _finish("abs1d", x_tr, np.abs(x_tr), x_te, np.abs(x_te), 0, seed, standardise=False)
 
 
 IDX_STEMS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -183,7 +197,7 @@ def idx_files(root="data/mnist", name="mnist", seed=0) -> list:
 def idx(seed=0, root="data/mnist", name="mnist"):
     """Full MNIST or Fashion-MNIST from the four IDX files the user downloaded into ``root``."""
     x_tr, y_tr, x_te, y_te = (read_idx(path) for path in idx_files(root, name))
-    return _finish(name, x_tr.reshape(len(x_tr), -1), y_tr, x_te.reshape(len(x_te), -1), y_te, 10)
+    return _finish(name, x_tr.reshape(len(x_tr), -1), y_tr, x_te.reshape(len(x_te), -1), y_te, 10, seed)
 
 
 def read_idx(path) -> np.ndarray:

@@ -191,21 +191,23 @@ def prelu_slopes(tables, config, experiment):
 
 @figure("bias_shift")
 def bias_shift(tables, config, experiment):
-    """Mean and median activation per layer at the end of training, trained nets, by activation (ELU's claim: near 0)."""
+    """Mean activation and bias shift (median over units of each unit's mean activation, Clevert et al.'s measure) per
+    layer at the end of training, trained nets, by activation (ELU's claim: near 0)."""
     plt, sns = _plt()
     layers = _final(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
-    df = layers.melt(id_vars=["activation", "layer"], value_vars=["act_mean", "act_median"], var_name="statistic")
+    df = layers.melt(id_vars=["activation", "layer"], value_vars=["act_mean", "bias_shift"], var_name="statistic")
     grid = sns.relplot(df, x="layer", y="value", hue="activation", col="statistic", kind="line", **CI, height=3)
     return grid.figure
 
 
 @figure("accuracy")
 def accuracy(tables, config, experiment):
-    """Final test accuracy per activation and dataset, mean and 95% CI over seeds (best lr per activation)."""
+    """Final test accuracy per activation and dataset, mean and 95% CI over seeds, each at the lr with the best
+    validation accuracy."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
-    runs = at_best_lr(runs, ["dataset", "activation", "depth"], "final_test_acc")
+    runs = at_best_lr(runs, ["dataset", "activation", "depth"], "final_val_acc")
     grid = sns.catplot(runs, x="activation", y="final_test_acc", hue="depth", col="dataset", kind="bar",
                        **CI, height=3.2, aspect=1.6)
     grid.tick_params(axis="x", rotation=45)

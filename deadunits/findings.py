@@ -189,7 +189,7 @@ def collapse(t, r):
 
 @finding("accuracy")
 def accuracy(t, r):
-    best = at_best_lr(r, ["dataset", "activation", "depth"], "final_test_acc")
+    best = at_best_lr(r, ["dataset", "activation", "depth"], "final_val_acc")
     best = best.groupby(["dataset", "activation", "depth", "lr"]).final_test_acc.mean().reset_index()
     top = best.loc[best.groupby("dataset").final_test_acc.idxmax()]
     return " ".join(f"{row.dataset}: best {row.final_test_acc:.1%} ({row.activation}, depth {row.depth}, lr {row.lr:g})."
@@ -216,7 +216,7 @@ def prelu_slopes(t, r):
 
 @finding("bias_shift")
 def bias_shift(t, r):
-    med = _final(t["trained_layers"], r).groupby("activation").act_median.apply(lambda s: s.abs().mean()).sort_values()
+    med = _final(t["trained_layers"], r).groupby("activation").bias_shift.apply(lambda s: s.abs().mean()).sort_values()
     return ("Mean |median activation| over layers, end of training: " + ", ".join(f"{a} {v:.3f}" for a, v in med.items())
             + "."), med.to_dict()
 

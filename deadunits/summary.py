@@ -8,10 +8,10 @@ from deadunits.stats import summarise
 CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr"]
 HISTORIES = ("became_inactive", "ever_inactive", "revived", "ever_revived")  # unit histories whose share at the end is <name>_final
 SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
-                   + ["inactive_final_full", "dead_final_full"]
+                   + ["inactive_init_full", "dead_init_full", "inactive_final_full", "dead_final_full"]
                    + [f"{name}_final" for name in HISTORIES]
                    + ["born_dead", "collapsed", "steps_to_target", "epochs_to_target", "loss_auc",
-                      "final_train_loss", "final_train_acc", "final_test_loss", "final_test_acc"])
+                      "final_train_loss", "final_train_acc", "final_val_acc", "final_test_loss", "final_test_acc"])
 
 
 UNTRAINED_GAP = 0.1  # a net that closes less than this share of the gap between the best constant and a perfect fit

@@ -12,6 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -123,6 +124,8 @@ class Stepper:
         self.ema = torch.full((k,), math.nan, device=device)
         self.loss_area = torch.zeros(k, device=device)
         self.epochs_to_target = torch.full((k,), math.nan, dtype=torch.float64, device=device)
+        self.val_epochs_to_target = self.epochs_to_target.clone()
+        self.val_loss = self.val_err = torch.full((k,), math.nan, device=device)
         self.step_count, self.epoch = 0, 0
         self.start_epoch()
 
@@ -166,12 +169,26 @@ class Stepper:
         self.epochs_to_target = torch.where(reached, float(self.epoch), self.epochs_to_target)
         return train_loss, train_err, self.grad_sum / self.steps_in_epoch, self.grad_max
 
+    def validate(self, x_val, y_val):
+        """Loss and error on the validation split after the epoch, and the first epoch it meets the target:
+        learning rates are chosen on these, never on the test set."""
+        with torch.no_grad():
+            self.val_loss, self.val_err = loss_and_error(self.model(x_val), shared_targets(y_val, len(self.active)),
+                                                         self.regression)
+        metric = self.val_err if self.s.target["metric"] == "error" else self.val_loss
+        reached = torch.isnan(self.val_epochs_to_target) & (metric <= self.target) & self.active
+        self.val_epochs_to_target = torch.where(reached, float(self.epoch), self.val_epochs_to_target)
+
     def run_columns(self, epochs):
-        """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored), loss AUC."""
+        """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored) and the steps
+        trained (the censoring time: all of them, or those before divergence), loss AUC, validation numbers."""
         columns = dict(diverged=self.diverged_step >= 0, diverged_step=self.diverged_step,
                        exploding_steps=self.exploding_steps,
                        steps_to_target=torch.where(self.steps_to_target >= 0, self.steps_to_target.float(), math.nan),
-                       epochs_to_target=self.epochs_to_target, loss_auc=self.loss_area / epochs)
+                       steps_trained=torch.where(self.diverged_step >= 0, self.diverged_step, self.step_count),
+                       epochs_to_target=self.epochs_to_target, loss_auc=self.loss_area / epochs,
+                       val_epochs_to_target=self.val_epochs_to_target, final_val_loss=self.val_loss,
+                       final_val_acc=1 - self.val_err)
         return {name: values.cpu().numpy() for name, values in columns.items()}
 
 
@@ -203,6 +220,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     init_grad = init_grad_norms(model, data, s.batch_size)
     stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
     born_dead = recorder.record(0, stepper.active, None, None, init_grad, init_grad).cpu().numpy()
+    _, _, inactive_init, dead_init = whole_training_set(model, data, s.probe_size, s.dead_threshold)
     data_generators = [model_generators(seed)[1] for seed in seed_of]
     probe_epochs = set(s.probe_schedule())
     n_train, train_s, started = len(data.x_train), 0.0, time.perf_counter()
@@ -215,29 +233,33 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
             stepper.step(data.x_train[idx], data.y_train[idx])
         train_s += time.perf_counter() - epoch_started
         epoch_stats = stepper.end_epoch()
+        stepper.validate(data.x_val, data.y_val)
         if epoch in probe_epochs:
             recorder.record(epoch, stepper.active, *epoch_stats)
         if log:
             elapsed = time.perf_counter() - started
             log(f"epoch {epoch}/{s.epochs}: {len(seed_of)} models ({int((~stepper.active).sum())} diverged), "
                 f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left")
-    curves, layers = recorder.tables()
     final_started = time.perf_counter()
     final_loss, final_err, inactive_full, dead_full = whole_training_set(model, data, s.probe_size, s.dead_threshold)
     probe_s = recorder.seconds + time.perf_counter() - final_started
+    curves, layers = recorder.tables()
+    layers = with_whole_set(layers, {0: (inactive_init, dead_init), s.epochs: (inactive_full, dead_full)})
     runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
-    runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), inactive_final_full=inactive_full.cpu().numpy(),
-                       dead_final_full=dead_full.cpu().numpy(), final_train_loss=final_loss.cpu().numpy(),
-                       final_train_acc=1 - final_err.cpu().numpy())
+    whole = dict(inactive_init_full=inactive_init, dead_init_full=dead_init, inactive_final_full=inactive_full,
+                 dead_final_full=dead_full)
+    runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), final_train_loss=final_loss.cpu().numpy(),
+                       final_train_acc=1 - final_err.cpu().numpy(), **{k: v.mean(0).cpu().numpy() for k, v in whole.items()})
     runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
     timing = dict(probe_s=probe_s, train_s=train_s, probe_examples=recorder.examples + n_train)
     return StackResult(model, initial_state, runs, curves, layers, timing)
 
 
 def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_threshold: float):
-    """Per-model loss, error, and inactive and dead fractions over every training example, ``chunk`` inputs at a time.
+    """Per-model loss and error, and per layer and model the inactive and dead fractions ((layers, K) each), over
+    every training example, ``chunk`` inputs at a time.
 
     The probes look at a subset, which counts a unit that fires (or passes gradient) on a few other
     training examples as inactive (or dead); this measure is the one the literature means by "never
@@ -259,4 +281,14 @@ def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_thresh
                                       for act, (z, _) in zip(model.acts, hidden)])
             fires = now_fires if fires is None else fires | now_fires
             passes = now_passes if passes is None else passes | now_passes
-    return loss_sum / n, err_sum / n, (~fires).float().mean(dim=(0, 2)), (~passes).float().mean(dim=(0, 2))
+    return loss_sum / n, err_sum / n, (~fires).float().mean(dim=2), (~passes).float().mean(dim=2)
+
+
+def with_whole_set(layers: pd.DataFrame, fractions: dict) -> pd.DataFrame:
+    """``layers`` with per-layer ``inactive_full`` and ``dead_full`` (whole training set) at the epochs in
+    ``fractions`` ({epoch: (inactive, dead)}, each (layers, K)); NaN at the other probes."""
+    rows = [pd.DataFrame(dict(epoch=epoch, layer=np.repeat(np.arange(len(inactive)) + 1, inactive.shape[1]),
+                              model=np.tile(np.arange(inactive.shape[1]), len(inactive)),
+                              inactive_full=inactive.reshape(-1).cpu().numpy(), dead_full=dead.reshape(-1).cpu().numpy()))
+            for epoch, (inactive, dead) in fractions.items()]
+    return layers.merge(pd.concat(rows), on=["model", "epoch", "layer"], how="left")

@@ -47,7 +47,7 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
                    "steps_to_target", "epochs_to_target", "final_test_acc", "code_version", "machine"]:
         assert column in runs, column
     layers = pd.read_parquet(tiny_run / "results/tables/layers.parquet")
-    assert {"inactive", "dead", "dormant", "act_mean", "act_median", "act_std", "grad_norm_mean", "grad_norm_max",
+    assert {"inactive", "dead", "dormant", "act_mean", "bias_shift", "act_std", "grad_norm_mean", "grad_norm_max",
             "prelu_slope", "epoch", "layer"} <= set(layers.columns)
     summary = pd.read_csv(tiny_run / "results/tables/summary.csv")
     assert {"dead_final_mean", "dead_final_ci_low", "dead_final_ci_high", "n"} <= set(summary.columns)
@@ -146,6 +146,7 @@ def test_renaming_an_init_a_claim_needs_fails_naming_both():
     config["inits"]["he_normal"] = config["inits"].pop("he")
     for experiment in config["experiments"].values():
         experiment["inits"] = ["he_normal" if i == "he" else i for i in experiment["inits"]]
+    config["inits"]["standard"]["otherwise"] = "he_normal"
     with pytest.raises(ConfigError, match=r"claims\.R2 needs inits entry 'he', which is not defined under inits:"):
         plan_cells(config)
     config["inits"]["he"] = config["inits"]["he_normal"]  # defined again, but no experiment of R2 trains it
@@ -178,3 +179,14 @@ def test_overrides_without_experiments_apply_to_the_default_study():
     assert overridden["experiments"] == default["experiments"]
     with pytest.raises(ConfigError, match="extends: 'nowhere.yaml': no file .*nowhere.yaml; expected the path of a config YAML"):
         resolve_config({"extends": "nowhere.yaml"}, DEFAULT)
+
+
+def test_standard_init_gives_each_activation_its_own():
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    spec = {c["key"]["activation"]: c["init_spec"]["fn"] for c in plan_cells(config).values()
+            if c["key"]["experiment"] == "activations"}
+    assert (spec["selu"], spec["tanh"], spec["sigmoid"], spec["relu"], spec["prelu"]) == (
+        "lecun_normal", "xavier_normal", "xavier_normal", "he_normal", "he_normal")
+    config["inits"]["standard"]["by_activation"]["selu"] = "lecun_typo"
+    with pytest.raises(ConfigError, match=r"inits\.standard: 'lecun_typo' \(for activation 'selu'\) is not a plain init"):
+        plan_cells(config)

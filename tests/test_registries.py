@@ -106,10 +106,15 @@ def test_dataset_shapes_and_standardisation(name):
     assert torch.equal(d.x_train, again.x_train), "deterministic"
 
 
-def test_known_dataset_sizes():
-    assert load_dataset({"fn": "mnist1d"}).x_train.shape == (4000, 40)
+def test_known_dataset_sizes_and_a_validation_split_carved_from_training():
+    mnist1d = load_dataset({"fn": "mnist1d"})
+    assert mnist1d.x_train.shape == (3400, 40) and mnist1d.x_val.shape == (600, 40) and len(mnist1d.x_test) == 1000
     assert load_dataset({"fn": "mnist5k"}).in_dim == 784
-    assert len(load_dataset({"fn": "digits"}).x_train) == 1437
+    digits = load_dataset({"fn": "digits"})
+    assert len(digits.x_train) + len(digits.x_val) == 1437 and len(digits.x_val) == 216
+    assert torch.bincount(digits.y_val).min() >= 20, "stratified: every class held out"
+    shared = (digits.x_val[:, None, :] == digits.x_train[None, :, :]).all(-1).any(1)
+    assert not shared.any(), "no validation image is a training image"
 
 
 def _write_idx(path, array):
@@ -123,7 +128,7 @@ def test_idx_loader_reads_local_files(tmp_path):
         _write_idx(tmp_path / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
         _write_idx(tmp_path / f"{stem}-labels-idx1-ubyte", np.arange(n) % 10)
     d = load_dataset({"fn": "idx", "root": str(tmp_path), "name": "fashion"})
-    assert d.x_train.shape == (30, 784) and d.x_test.shape == (10, 784) and d.n_classes == 10
+    assert d.x_train.shape == (25, 784) and d.x_val.shape == (5, 784) and d.x_test.shape == (10, 784) and d.n_classes == 10
     assert d.y_test.tolist() == list(range(10))
 
 
