@@ -66,7 +66,8 @@ def check_registries(config: dict) -> None:
     for name, spec in config["activations"].items():
         _check(f"activations.{name}", lambda: check_activation(spec))
     for name, spec in config["inits"].items():
-        _check(f"inits.{name}", lambda: build_init(spec))
+        for activation in [None, *spec.get("by_activation", {})]:
+            _check(f"inits.{name}", lambda: build_init(init_for(config, name, activation)))
     for name, spec in config["datasets"].items():
         _check(f"datasets.{name}", lambda: check_dataset(spec, files=False))  # files: only for datasets in use
 
@@ -114,6 +115,19 @@ def check_claim_needs(config: dict, name: str, experiments) -> None:
                                   f"({', '.join(experiments)}) trains; add it to one of them, or drop {name} from claims:")
 
 
+def init_for(config: dict, init: str, activation: str | None) -> dict:
+    """The init entry a cell uses. An entry ``{fn: per_activation, by_activation: {selu: lecun, ...}, otherwise: he}``
+    names another entry per activation: one experiment runs each activation with its own standard init."""
+    spec = config["inits"][init]
+    if spec.get("fn") != "per_activation":
+        return spec
+    chosen = spec.get("by_activation", {}).get(activation, spec.get("otherwise"))
+    if chosen not in config["inits"] or config["inits"][chosen].get("fn") == "per_activation":
+        raise ValueError(f"{chosen!r} (for activation {activation!r}) is not a plain init entry; "
+                          f"name one of {sorted(k for k, v in config['inits'].items() if v.get('fn') != 'per_activation')}")
+    return config["inits"][chosen]
+
+
 def settings_for(config: dict, experiment: dict) -> dict:
     merged = {**config.get("defaults", {}), **experiment.get("settings", {})}
     TrainSettings(**merged)  # raises on impossible values
@@ -142,7 +156,7 @@ def plan_cells(config: dict) -> dict:
                 key=key, lrs=list(lrs), seeds=list(range(lo, hi + 1)),
                 dataset_spec=config["datasets"][dataset],
                 activation_spec=config["activations"][activation],
-                init_spec=config["inits"][init],
+                init_spec=init_for(config, init, activation),
                 settings={**settings, "optimizer": optimizer},
             ))
     for name in sorted({cell["key"]["dataset"] for cell in cells.values()}):
