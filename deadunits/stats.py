@@ -36,3 +36,35 @@ def at_best_lr(runs: pd.DataFrame, by: list, metric: str, stat: str = "mean", be
     scores = runs.groupby([*by, "lr"])[metric].agg(stat)
     chosen = getattr(scores.groupby(level=list(by)), "idxmax" if best == "max" else "idxmin")()
     return runs.merge(pd.DataFrame(list(chosen), columns=[*by, "lr"]))
+
+
+def time_to_event(runs: pd.DataFrame, reached: str = "steps_to_target", budget: str = "budget_steps") -> pd.DataFrame:
+    """(duration, observed) per run: the time to the target where it was reached, else the budget, right-censored
+    (GUIDE §4: a run that never reaches the target is censored, never dropped)."""
+    observed = runs[reached].notna()
+    return pd.DataFrame({"duration": runs[reached].where(observed, runs[budget]).astype(float),
+                         "observed": observed}, index=runs.index)
+
+
+def km_median(events: pd.DataFrame) -> float:
+    """Kaplan-Meier median time to the event (lifelines); inf when fewer than half the runs reach it."""
+    from lifelines import KaplanMeierFitter
+
+    if len(events) == 0:
+        return np.nan
+    return float(KaplanMeierFitter().fit(events.duration, events.observed).median_survival_time_)
+
+
+def km_median_ratio(slow: pd.DataFrame, fast: pd.DataFrame, n_boot: int = 500, seed: int = 0):
+    """(ratio, low, high, n): the Kaplan-Meier median of ``slow`` over that of ``fast`` (events indexed by seed),
+    with a percentile bootstrap over the seeds both share, resampled in pairs. inf means the slow arm's median
+    lies beyond its censoring time."""
+    seeds = slow.index.intersection(fast.index)
+    slow, fast = slow.loc[seeds], fast.loc[seeds]
+    ratio = km_median(slow) / km_median(fast)
+    if len(seeds) < 2:
+        return ratio, np.nan, np.nan, len(seeds)
+    rng = np.random.default_rng(seed)
+    draws = [km_median(slow.iloc[i]) / km_median(fast.iloc[i]) for i in rng.integers(len(seeds), size=(n_boot, len(seeds)))]
+    low, high = np.quantile(np.nan_to_num(draws, nan=np.inf), [0.025, 0.975], method="inverted_cdf")  # inf-safe
+    return ratio, low, high, len(seeds)

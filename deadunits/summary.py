@@ -3,14 +3,14 @@ import numpy as np
 import pandas as pd
 
 from deadunits.probes import UNIT_FRACTIONS
-from deadunits.stats import summarise
+from deadunits.stats import km_median, summarise, time_to_event
 
 CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr"]
 HISTORIES = ("became_inactive", "ever_inactive", "revived", "ever_revived")  # unit histories whose share at the end is <name>_final
 SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
                    + ["inactive_init_full", "dead_init_full", "inactive_final_full", "dead_final_full"]
                    + [f"{name}_final" for name in HISTORIES]
-                   + ["born_dead", "collapsed", "steps_to_target", "epochs_to_target", "loss_auc",
+                   + ["born_dead", "collapsed", "loss_auc",
                       "final_train_loss", "final_train_acc", "final_val_acc", "final_test_loss", "final_test_acc"])
 
 
@@ -48,12 +48,26 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """summary.csv: per cell (CELL_KEYS) the mean and 95% bootstrap CI over seeds of every summary metric, over
-    its trained runs only (``n``); ``n_untrained`` and ``n_diverged`` count the runs left out. A cell
-    without a trained run keeps its row, with NaN metrics."""
+    """summary.csv: per cell (CELL_KEYS) the Kaplan-Meier convergence columns over all its runs, and the mean and
+    95% bootstrap CI over seeds of every summary metric over its trained runs only (``n``); ``n_untrained`` and
+    ``n_diverged`` count the runs left out. A cell without a trained run keeps its row, with NaN metrics."""
     trained = runs[runs.outcome == "trained"].astype({m: float for m in SUMMARY_METRICS})
     counts = runs.groupby(CELL_KEYS).outcome.value_counts().unstack(fill_value=0)
     counts = counts.reindex(columns=["untrained", "diverged"], fill_value=0).add_prefix("n_").reset_index()
     table = summarise(trained, CELL_KEYS, SUMMARY_METRICS) if len(trained) else pd.DataFrame(columns=CELL_KEYS + ["n"])
-    table = counts.merge(table, on=CELL_KEYS, how="left").fillna({"n": 0})
-    return table[CELL_KEYS + ["n", "n_untrained", "n_diverged"] + [c for c in table if c.endswith(("_mean", "_ci_low", "_ci_high"))]]
+    convergence = convergence_table(runs)
+    table = counts.merge(table, on=CELL_KEYS, how="left").fillna({"n": 0}).merge(convergence, on=CELL_KEYS)
+    means = [c for c in table if c.endswith(("_mean", "_ci_low", "_ci_high"))]
+    return table[CELL_KEYS + ["n", "n_untrained", "n_diverged"] + list(convergence.columns[len(CELL_KEYS):]) + means]
+
+
+def convergence_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per cell, over all its runs (a run that never reaches the target, trained or not, is censored at its
+    budget, never dropped): Kaplan-Meier median steps and epochs to the target (inf: beyond the budget) and
+    how many runs were censored."""
+    rows = []
+    for key, cell in runs.groupby(CELL_KEYS):
+        rows.append(dict(zip(CELL_KEYS, key), steps_to_target_km_median=km_median(time_to_event(cell)),
+                         epochs_to_target_km_median=km_median(time_to_event(cell, "epochs_to_target", "budget_epochs")),
+                         n_censored=int(cell.steps_to_target.isna().sum())))
+    return pd.DataFrame(rows)

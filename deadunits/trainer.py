@@ -180,12 +180,13 @@ class Stepper:
         self.val_epochs_to_target = torch.where(reached, float(self.epoch), self.val_epochs_to_target)
 
     def run_columns(self, epochs):
-        """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored) and the steps
-        trained (the censoring time: all of them, or those before divergence), loss AUC, validation numbers."""
+        """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored at the budget:
+        a diverged run did not reach the target within it either), loss AUC, validation numbers."""
         columns = dict(diverged=self.diverged_step >= 0, diverged_step=self.diverged_step,
                        exploding_steps=self.exploding_steps,
                        steps_to_target=torch.where(self.steps_to_target >= 0, self.steps_to_target.float(), math.nan),
-                       steps_trained=torch.where(self.diverged_step >= 0, self.diverged_step, self.step_count),
+                       budget_steps=torch.full_like(self.diverged_step, self.step_count), budget_epochs=torch.full_like(
+                           self.diverged_step, self.epoch),
                        epochs_to_target=self.epochs_to_target, loss_auc=self.loss_area / epochs,
                        val_epochs_to_target=self.val_epochs_to_target, final_val_loss=self.val_loss,
                        final_val_acc=1 - self.val_err)

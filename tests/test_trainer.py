@@ -185,9 +185,27 @@ def test_run_outcomes_and_summary_use_trained_nets_only():
                              final_train_acc=[0.9, 0.8, 0.1, np.nan, np.nan, 0.1]))
     from deadunits.summary import SUMMARY_METRICS
 
-    runs = runs.assign(**{m: 0.5 for m in SUMMARY_METRICS if m != "final_train_acc"})
+    runs = runs.assign(**{m: 0.5 for m in SUMMARY_METRICS if m != "final_train_acc"}, budget_steps=100, budget_epochs=10,
+                       steps_to_target=[20.0, 30.0, np.nan, np.nan, np.nan, np.nan], epochs_to_target=np.nan)
     table = summary_table(runs).set_index("lr")
+    assert table.loc[0.1, "n_censored"] == 2 and table.loc[0.1, "steps_to_target_km_median"] == 30, \
+        "Kaplan-Meier over all runs of the cell: the untrained and diverged ones are censored, not dropped"
+    assert np.isinf(table.loc[1.0, "steps_to_target_km_median"]), "no run reached the target: beyond the budget"
     assert table.loc[0.1, ["n", "n_untrained", "n_diverged"]].tolist() == [2, 1, 1]
     assert table.loc[0.1, "final_train_acc_mean"] == pytest.approx(0.85), "the mean is over the trained runs only"
     assert table.loc[1.0, ["n", "n_untrained", "n_diverged"]].tolist() == [0, 1, 1]
     assert np.isnan(table.loc[1.0, "final_train_acc_mean"]), "no trained run: no number"
+
+
+def test_validation_budget_and_whole_set_columns(moons):
+    result = run(moons, lrs=(0.05, 0.5), seeds=(0, 1), epochs=4)
+    runs, layers = result.runs, result.layers
+    steps_per_epoch = math.ceil(len(moons.x_train) / 32)
+    assert (runs.budget_steps == 4 * steps_per_epoch).all() and (runs.budget_epochs == 4).all()
+    assert runs.final_val_acc.between(0, 1).all() and (runs.val_epochs_to_target.dropna() <= 4).all()
+    reached = runs.val_epochs_to_target.notna()
+    assert (runs.final_val_acc[reached] >= 0.5).all(), "a model that met the 20% error target on validation is not at chance"
+    whole = layers[layers.epoch.isin([0, 4])].groupby(["epoch", "model"])[["inactive_full", "dead_full"]].mean()
+    assert np.allclose(whole.loc[0].inactive_full, runs.inactive_init_full)
+    assert np.allclose(whole.loc[4].dead_full, runs.dead_final_full)
+    assert layers[~layers.epoch.isin([0, 4])].inactive_full.isna().all(), "the whole set is read at init and at the end only"
