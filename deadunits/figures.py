@@ -144,13 +144,26 @@ def loss_curves(tables, config, experiment):
 
 @figure("convergence")
 def convergence(tables, config, experiment):
-    """Optimizer steps until the smoothed training metric reaches the target (censored runs left out)."""
+    """Kaplan-Meier curves (lifelines): the share of runs whose smoothed training metric has not yet reached the
+    target, against optimizer steps; every run counts, one that never reaches it is censored at its budget. Each
+    activation at its lr best on validation, one panel per depth; shaded: 95% confidence band."""
+    from lifelines import KaplanMeierFitter
+
+    from deadunits.stats import time_to_event
+
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment)
-    ax = sns.pointplot(runs, x="activation", y="steps_to_target", hue="lr", **CI, dodge=0.4, linestyle="none")
-    ax.set(title="steps to target (reached runs only)", yscale="log")
-    ax.tick_params(axis="x", rotation=45)
-    return ax.figure
+    runs = at_best_lr(_pick(tables["runs"], experiment), ["activation", "depth"], "final_val_acc")
+    depths = sorted(runs.depth.unique())
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.5 * len(depths), 3.6), sharey=True, squeeze=False)
+    colours = dict(zip(sorted(runs.activation.unique()), sns.color_palette("tab20", runs.activation.nunique())))
+    for ax, depth in zip(axes[0], depths):
+        for act, g in runs[runs.depth == depth].groupby("activation"):
+            events = time_to_event(g)
+            KaplanMeierFitter(label=f"{act} (lr {g.lr.iloc[0]:g})").fit(events.duration, events.observed).plot_survival_function(
+                ax=ax, color=colours[act], ci_alpha=0.1)
+        ax.set(title=f"depth {depth}", xlabel="optimizer steps", ylabel="share not yet at target")
+        ax.legend(fontsize=6)
+    return fig
 
 
 @figure("grad_norms")
@@ -216,10 +229,12 @@ def accuracy(tables, config, experiment):
 
 @figure("collapse")
 def collapse(tables, config, experiment):
-    """Share of networks whose output is constant over the probe set: at init (born dead) and after training."""
+    """Share of networks born dead (output constant over the probe set at init) and collapsed after training (judged
+    by the function: final training loss at least 0.9 times that of the best constant, or diverged)."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
-    df = runs.melt(id_vars=["activation", "init", "width"], value_vars=["born_dead", "collapsed"], var_name="when")
+    runs = runs.assign(collapsed_after_training=runs.outcome != "trained")
+    df = runs.melt(id_vars=["activation", "init", "width"], value_vars=["born_dead", "collapsed_after_training"], var_name="when")
     df["value"] = df.value.astype(float)
     grid = sns.catplot(df, x="init", y="value", hue="activation", col="when", row="width", kind="bar",
                        **CI, height=2.8, aspect=1.3)

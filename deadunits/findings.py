@@ -10,15 +10,16 @@ import json
 import platform
 import socket
 
+import numpy as np
 import pandas as pd
 
+from deadunits.claims import KINDS, VERDICTS
 from deadunits.figures import FIGURES, figure_fn
 from deadunits.registry import Registry
-from deadunits.stats import at_best_lr, bootstrap_ci
+from deadunits.stats import at_best_lr, bootstrap_ci, km_median, time_to_event
 
 FINDINGS = Registry("finding")
 finding = FINDINGS.register
-VERDICT_ORDER = ("reproduced", "partly", "not reproduced")
 
 
 def ci(values, fmt="{:.1%}"):
@@ -91,15 +92,19 @@ def probe_overcount(t, runs):
 
 @finding("claims_overview")
 def claims_overview(t, runs):
-    """Verdict counts, and every configured claim that produced no row (its experiments or arms are missing)."""
+    """Verdict counts over the claim rows (sanity checks and contrasts apart), and every configured claim that
+    produced no row (its experiments or arms are missing)."""
     claims, status = t["claims"], t["claims_status"]
-    counts = claims.verdict.value_counts()
-    text = f"{len(claims)} measured rows: " + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICT_ORDER) + "."
+    counts = claims[claims.kind == "claim"].verdict.value_counts()
+    others = claims[claims.kind != "claim"].kind.value_counts()
+    text = (f"{int(counts.sum())} claim rows: " + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICTS) + ". "
+            f"Apart from them, not counted as reproductions: {others.get('sanity', 0)} sanity checks (properties that "
+            f"hold by construction or check our code) and {others.get('contrast', 0)} contrast rows.")
     empty = status[status.rows == 0]
     if len(empty):
         text += " Configured claims that produced no row: " + ", ".join(
             f"{r.claim} ({r.reason})" for r in empty.itertuples()) + "."
-    return text, {**{v: int(counts.get(v, 0)) for v in VERDICT_ORDER}, "without_rows": len(empty)}
+    return text, {**{v: int(counts.get(v, 0)) for v in VERDICTS}, "without_rows": len(empty)}
 
 
 def _group_of(claim_id):
@@ -115,16 +120,31 @@ def _cell(text):
     return str(text).replace("|", "\\|")  # a literal | would end the Markdown table cell
 
 
+def _number(r):
+    return f"{_fmt(r.measured)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
+
+
+@finding("glance")
+def glance(t, runs):
+    """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks) with its
+    verdict, the number and its CI, and its caveat."""
+    claims = t["claims"].assign(order=t["claims"].kind.map({k: i for i, k in enumerate(KINDS)}))
+    lines = [f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) | {_cell(r.caveat)} |"
+             for r in claims.sort_values("order", kind="stable").itertuples()]
+    return ("| row | claim | kind | verdict | measured [95% CI] | caveat |\n|---|---|---|---|---|---|\n" + "\n".join(lines),
+            dict(rows=len(lines)))
+
+
 def claim_groups(claims):
-    """One markdown section per claim group (R2, S-bias, ...): its rows as a table and the group's verdict
-    (the verdict all rows share, else 'partly')."""
+    """One markdown section per claim group (R2, S-bias, ...): its rows as a table and the group's verdict over
+    its claim rows (the verdict they share, else 'partly'; sanity checks and contrasts do not count)."""
     sections = []
     for group, rows in claims.groupby(claims.claim_id.map(_group_of), sort=False):
-        verdicts = set(rows.verdict)
-        overall = verdicts.pop() if len(verdicts) == 1 else "partly"
-        table = "| row | condition | expected | measured [95% CI] | n | verdict |\n|---|---|---|---|---|---|\n" + "\n".join(
-            f"| {r.claim_id} | {_cell(r.condition)} | {_cell(r.expected)} | {_fmt(r.measured)} [{_fmt(r.ci_low)}, "
-            f"{_fmt(r.ci_high)}] | {r.n} | {r.verdict} |" for r in rows.itertuples())
+        verdicts = set(rows[rows.kind == "claim"].verdict)
+        overall = verdicts.pop() if len(verdicts) == 1 else "partly" if verdicts else "a sanity check, not a claim"
+        table = "| row | kind | condition | expected | measured [95% CI] | n | verdict |\n|---|---|---|---|---|---|---|\n" + "\n".join(
+            f"| {r.claim_id} | {r.kind} | {_cell(r.condition)} | {_cell(r.expected)} | {_number(r)} | {r.n} | {r.verdict} |"
+            for r in rows.itertuples())
         text = f"### {group}: {rows.claim.iloc[0]}\n*Source: {rows.source.iloc[0]}.*\n\n{table}\n\n**Verdict: {overall}.**"
         sections.append((group, text, dict(rows=len(rows), verdict=overall)))
     return sections
@@ -183,8 +203,10 @@ def dead_vs_lr(t, r):
 @finding("collapse")
 def collapse(t, r):
     groups = r.groupby(["activation", "init", "width"])
-    return " ".join(f"{act}/{init} (width {w}): born dead {ci(g.born_dead)}, collapsed after training {ci(g.collapsed)}."
-                    for (act, init, w), g in groups), {f"{a}/{i}/w{w}": g.collapsed.mean() for (a, i, w), g in groups}
+    collapsed = {key: g.outcome != "trained" for key, g in groups}  # by the function: no better than a constant
+    return " ".join(f"{act}/{init} (width {w}): born dead {ci(g.born_dead)}, collapsed after training "
+                    f"{ci(collapsed[act, init, w])}." for (act, init, w), g in groups), \
+        {f"{a}/{i}/w{w}": c.mean() for (a, i, w), c in collapsed.items()}
 
 
 @finding("accuracy")
@@ -198,10 +220,14 @@ def accuracy(t, r):
 
 @finding("convergence")
 def convergence(t, r):
-    med = r.groupby("activation").steps_to_target.median().dropna().sort_values()
-    reached = r.groupby("activation").steps_to_target.apply(lambda s: s.notna().mean())
-    text = ", ".join(f"{a} {v:.0f} steps ({reached[a]:.0%} reach it)" for a, v in med.items())
-    return (f"Median steps to the target: {text}." if text else "No run reached the target."), med.to_dict()
+    best = at_best_lr(r, ["activation", "depth"], "final_val_acc")
+    lines = []
+    for (depth, act), g in best.groupby(["depth", "activation"]):
+        median = km_median(time_to_event(g))
+        lines.append(f"depth {depth} {act}: {'beyond the budget' if np.isinf(median) else f'{median:.0f} steps'} "
+                     f"({g.steps_to_target.notna().sum()} of {len(g)} reach it)")
+    return ("Kaplan-Meier median steps to the target, each activation at its lr best on validation, censored runs "
+            "counted: " + "; ".join(lines) + "."), {line.split(":")[0]: line.split(": ")[1] for line in lines}
 
 
 @finding("prelu_slopes")
@@ -295,9 +321,10 @@ def _row(section, name, text, numbers, title="", caption_text=""):
 
 
 def findings_table(tables: dict, config: dict) -> pd.DataFrame:
-    """findings.csv: the study, probe and claims sections, one row per claim group, per figure, and provenance."""
+    """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim group, per
+    figure, and provenance."""
     runs = tables["all_runs"][~tables["all_runs"].failed]
-    rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in ("study", "probe_overcount", "claims_overview")]
+    rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in ("glance", "study", "probe_overcount", "claims_overview")]
     rows += [_row("claims", group, text, numbers) for group, text, numbers in claim_groups(tables["claims"])]
     for name, options in config.get("figures", {}).items():
         experiment, fn = (options or {}).get("experiment"), figure_fn(name, options)

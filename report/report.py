@@ -35,6 +35,18 @@ def show(section):
 
 
 # %% [markdown]
+# ## Findings at a glance
+#
+# One line per claim row: its verdict, the measured number with its 95% interval over seeds (or draws),
+# and the main caveat. Only rows of kind `claim` are reproductions; `contrast` rows show the other side
+# of a claim and `sanity` rows check properties that hold by construction. `inconclusive` means the data
+# cannot decide (too few trained nets, both arms at zero, or a budget too short for the reference arm).
+# The sections below give each row's condition and rule.
+
+# %%
+show("glance")
+
+# %% [markdown]
 # ## The study
 
 # %%
@@ -48,14 +60,16 @@ show("study")
 #
 # * **inactive**: *z_j(x) ≤ 0* for every probe input. For ReLU the unit outputs 0 everywhere and gets no gradient; a Leaky ReLU, PReLU, ELU, tanh or sigmoid unit still gets gradient there.
 # * **dead**: *|φ'(z_j(x))|* below `dead_threshold` (10⁻³) for every probe input: no learning signal passes (ReLU: the same as inactive; saturated tanh/sigmoid/ELU; never a Leaky ReLU). Every figure and claim says which of the two it counts.
-# * **on the whole training set** (`inactive_final_full`, `dead_final_full`, end of training only): the same over every training example, the literature's "never activates". Claims and the dead-fraction figures use `dead_final_full`; the per-epoch and per-layer numbers use the probe set, which overcounts (measured below).
+# * **on the whole training set** (`inactive_init_full`, `dead_init_full` before training, `inactive_final_full`, `dead_final_full` at the end; per layer `inactive_full`, `dead_full`): the same over every training example, the literature's "never activates". Claims and the dead-fraction figures use these; the per-epoch numbers use the probe set, which overcounts (measured below).
 # * **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ = 0.1.
 # * **born dead / collapsed**: the network's output is constant over the probe set, at init (born dead) or after training (collapsed).
 # * **inactive since init / became inactive / revived** units: inactive now and at init; inactive now but active at init; active now but inactive at an earlier probe.
-# * **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift**: mean and median activation per layer.
+# * **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift** (Clevert et al.): each unit's mean activation over the probe set, the median over a layer's units.
 # * **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per epoch (mean and max over steps).
-# * **convergence**: `steps_to_target` is the first step at which an exponential moving average (0.9) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. Runs that never reach it are censored (left out of means, counted in `n`).
-# * Every number is a mean over seeds with a 95% percentile-bootstrap interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order).
+# * **run outcome**: `diverged` (non-finite loss or gradient), `untrained` (final training error, or regression loss, at least 0.9 times the best constant prediction's), else `trained`. Claims about working nets and `summary.csv` use trained nets only and say how many were left out.
+# * **convergence**: `steps_to_target` is the first step at which an exponential moving average (0.9) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. It is time-to-event data: a run that never reaches the target is right-censored at its budget, never dropped; medians and ratios are Kaplan-Meier estimates (`lifelines`).
+# * **validation split**: 15% of the training examples, held out; learning rates and best cells are chosen on it, never on the test set.
+# * Every number is a mean over seeds of one condition with a 95% percentile-bootstrap interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order).
 
 # %%
 show("probe_overcount")
@@ -64,9 +78,10 @@ show("probe_overcount")
 # ## Claims and verdicts
 #
 # Each claim of the three source texts and each published reference result, measured under the
-# condition stated, with the published number or direction, the measured mean and its 95% bootstrap
-# interval over seeds (or draws), and a verdict computed from them by `deadunits/claims.py`. The
-# same rows are in `results/tables/claims.csv`.
+# condition stated (and how it differs from the source), with the published number or direction
+# ("second-hand" where it comes only from summaries), the measured mean and its 95% bootstrap interval
+# over seeds (or draws), and a verdict computed by the rule written in the claim's docstring in
+# `deadunits/claims.py`. The same rows are in `results/tables/claims.csv`.
 
 # %%
 show("claims_overview")

@@ -25,8 +25,10 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                              torch_version="2", device="cpu"))
     runs = pd.DataFrame(rows)
     layers = pd.DataFrame({"run_id": runs.run_id, "epoch": 0, "diverged": False})
-    claims = pd.DataFrame([dict(claim_id="R6", claim="c", source="s", condition="a | b", expected="e", measured=0.5,
-                                ci_low=0.4, ci_high=0.6, n=8, verdict="reproduced")])
+    claims = pd.DataFrame([dict(claim_id="R6", claim="c", source="s", kind="claim", condition="a | b", expected="e",
+                                measured=0.5, ci_low=0.4, ci_high=0.6, n=8, verdict="reproduced", caveat="an anecdote"),
+                           dict(claim_id="R1-w2-d10", claim="c1", source="s", kind="sanity", condition="x", expected="e",
+                                measured=0.9, ci_low=0.8, ci_high=1.0, n=100, verdict="reproduced", caveat="by formula")])
     return dict(all_runs=runs, layers=layers, trained_layers=layers, claims=claims,
                 claims_status=pd.DataFrame(dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])),
                 bench=pd.DataFrame({"s": [10.0, 30.0]}),
@@ -38,7 +40,7 @@ CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions":
 
 def test_findings_table_has_every_section_claim_group_and_figure():
     table = findings_table(synthetic_tables(), CONFIG)
-    assert table.section.tolist() == ["study", "probe_overcount", "claims_overview", "claims", "figure", "figure",
+    assert table.section.tolist() == ["glance", "study", "probe_overcount", "claims_overview", "claims", "claims", "figure", "figure",
                                       "provenance"]
     figures = table[table.section == "figure"].set_index("name")
     assert figures.caption["dead_vs_lr"] == caption("dead_vs_lr") and "learning rate" in caption("dead_vs_lr")
@@ -49,10 +51,17 @@ def test_findings_table_has_every_section_claim_group_and_figure():
     assert "a \\| b" in table.set_index("name").text["R6"], "a literal | is escaped in the claims table"
 
 
-def test_claims_overview_lists_configured_claims_without_rows():
+def test_claims_overview_lists_configured_claims_without_rows_and_counts_only_claims():
     text, numbers = FINDINGS.get("claims_overview")(synthetic_tables(), None)
     assert "**1 reproduced**" in text and "S-bias (no runs in experiments x)" in text
-    assert numbers["without_rows"] == 1
+    assert "1 sanity checks" in text and numbers["reproduced"] == 1 and numbers["without_rows"] == 1
+
+
+def test_glance_has_one_line_per_row_claims_first():
+    text, numbers = FINDINGS.get("glance")(synthetic_tables(), None)
+    lines = text.splitlines()[2:]
+    assert numbers["rows"] == 2 and lines[0].startswith("| R6 |") and lines[1].startswith("| R1-w2-d10 |")
+    assert "**reproduced** | 0.5 [0.4, 0.6] (n=8) | an anecdote |" in lines[0]
 
 
 def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
