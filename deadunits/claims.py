@@ -530,27 +530,30 @@ def poor_init_explodes(t):
 @claim("UvA", activations=["relu"], inits=["torch_default", "he"])
 def default_init_kills_deep_units(t):
     """PyTorch's default Linear init leaves deep ReLU units dead before training (UvA tutorial 3): per layer, the
-    share of units whose activation is 0 on every training image (whole training set, untrained net). Rules: the
-    last hidden layer's share must rise above the first's (CI above 0) and its CI, widened by a slack, hold the
-    tutorial's number for reproduced; rising alone is partly. He against torch_default: ``below_zero``."""
+    share of units whose activation is 0 on every training image (whole training set, untrained net), read at the
+    layer the tutorial's number belongs to (its one seed: 7.81% in layer 4 of 512-256-256-128, 56.25% in layer 9
+    of 5 x 256 + 5 x 128). Rules: that layer's share must rise above the first layer's (CI above 0) and the
+    tutorial's number lie within the middle 90% of our seeds' values for reproduced (it is one draw, not a
+    mean); rising alone is partly. He against torch_default: ``below_zero``."""
     runs, layers = t["runs"], t["layers"]
     relu = runs[runs.activation == "relu"]
     at_init = layers[(layers.epoch == 0) & layers.run_id.isin(relu.run_id)]
-    rows, caveat = [], "uniform width 256 (the tutorial: 512-256-256-128 and 5 x 256 + 5 x 128) on MNIST, not FashionMNIST"
-    for depth, published, target, slack in ((4, "7.8% (layers 1-4: 0, 0, 1.2, 7.8%)", 0.078, 0.05),
-                                            (10, "up to 56% in deep layers", 0.56, 0.15)):
+    rows, caveat = [], "MNIST (5000 images, standardised), not FashionMNIST scaled to [-1, 1]"
+    for depth, layer, published in ((4, 4, 0.0781), (10, 9, 0.5625)):
         cell = relu[(relu.init == "torch_default") & (relu.depth == depth)]
         per_run = at_init[at_init.run_id.isin(cell.run_id)].pivot_table(index="run_id", columns="layer", values="inactive_full")
-        if per_run.empty:
+        if per_run.empty or layer not in per_run:
             continue
-        deepest = per_run.iloc[:, -1]
-        _, rise_low, _, _ = bootstrap_ci(deepest - per_run.iloc[:, 0])
+        at_layer = per_run[layer]
+        _, rise_low, _, _ = bootstrap_ci(at_layer - per_run[1])
+        typical = at_layer.quantile(0.05) <= published <= at_layer.quantile(0.95)
         profile = ", ".join(f"{v:.1%}" for v in per_run.mean())
         rows.append(row(f"UvA-d{depth}", "PyTorch's default Linear init leaves deep ReLU units dead before training",
-                        "UvA DL tutorial 3 (GUIDE §2)", f"relu, torch_default init, depth {depth}, width "
-                        f"{cell.width.iloc[0]}, {cell.dataset.iloc[0]}, untrained: share of the last hidden layer's units "
-                        f"zero on every training image (mean per layer: {profile})", published, deepest,
-                        lambda m, lo, hi: "reproduced" if rise_low > 0 and _within(lo - slack, hi + slack, target)
+                        "UvA DL tutorial 3 (GUIDE §2)", f"relu, torch_default init, hidden widths {cell.layer_widths.iloc[0]}, "
+                        f"{cell.dataset.iloc[0]}, untrained: share of layer {layer}'s units zero on every training image; "
+                        f"its seeds' 5-95% range {at_layer.quantile(0.05):.1%}-{at_layer.quantile(0.95):.1%} "
+                        f"(mean per layer: {profile})", f"{published:.2%} in layer {layer} (one seed)", at_layer,
+                        lambda m, lo, hi: "reproduced" if rise_low > 0 and typical
                         else "partly" if rise_low > 0 else "not reproduced", caveat=caveat))
     diff = paired(relu[relu.depth == 10], "init", "he", "torch_default", "inactive_init_full")
     if len(diff):

@@ -43,7 +43,7 @@ class ProbeRecorder:
             s = self.settings
             stats = [probes.layer_stats(z, h, probes.derivative(act, z), s.dead_threshold, s.dormant_tau)
                      for act, (z, h) in zip(self.model.acts, pre)]
-            histories = self._unit_histories(torch.stack([st["inactive_mask"] for st in stats]))
+            histories = self._unit_histories([st["inactive_mask"] for st in stats])
         self.curves.append(pd.DataFrame(dict(
             model=range(k), epoch=epoch, train_loss=_numpy(train_loss), train_error=_numpy(train_err),
             test_loss=_numpy(test_loss), test_error=_numpy(test_err), collapsed=_numpy(collapsed),
@@ -54,17 +54,19 @@ class ProbeRecorder:
         return collapsed
 
     def _unit_histories(self, inactive):
-        """Per layer and model, shares of units (inactive: (L, K, W)): inactive now and at init; inactive now but
-        active at init; inactive at some probe so far; active now after being inactive at an earlier probe
-        (revived); and active at some probe after being inactive at an earlier one (ever revived)."""
+        """Per layer and model, shares of units (inactive: one (K, W) mask per layer): inactive now and at init;
+        inactive now but active at init; inactive at some probe so far; active now after being inactive at an
+        earlier probe (revived); and active at some probe after being inactive at an earlier one (ever revived)."""
         if self.init_inactive is None:
-            self.init_inactive, self.ever_inactive = inactive, inactive.clone()
-            self.ever_revived = torch.zeros_like(inactive)
-        revived = ~inactive & self.ever_inactive
-        self.ever_revived |= revived
-        self.ever_inactive |= inactive
-        share = lambda mask: mask.float().mean(-1)  # noqa: E731
-        return dict(inactive_since_init=share(inactive & self.init_inactive), became_inactive=share(inactive & ~self.init_inactive),
+            self.init_inactive, self.ever_inactive = inactive, [m.clone() for m in inactive]
+            self.ever_revived = [torch.zeros_like(m) for m in inactive]
+        revived = [~now & ever for now, ever in zip(inactive, self.ever_inactive)]
+        for layer, (now, rev) in enumerate(zip(inactive, revived)):
+            self.ever_revived[layer] |= rev
+            self.ever_inactive[layer] |= now
+        share = lambda masks: torch.stack([m.float().mean(-1) for m in masks])  # noqa: E731
+        return dict(inactive_since_init=share([n & i for n, i in zip(inactive, self.init_inactive)]),
+                    became_inactive=share([n & ~i for n, i in zip(inactive, self.init_inactive)]),
                     ever_inactive=share(self.ever_inactive), revived=share(revived), ever_revived=share(self.ever_revived))
 
     def _layer_table(self, epoch, stats, histories, grad_mean, grad_max):
@@ -74,6 +76,7 @@ class ProbeRecorder:
         columns["prelu_slope"] = (torch.stack([a.weight.mean(dim=(1, 2)) for a in self.prelus]) if self.prelus
                                   else torch.full((depth, k), math.nan))
         table = pd.DataFrame({name: _numpy(values).reshape(-1) for name, values in columns.items()})
+        table.insert(0, "units", torch.tensor(self.model.widths).repeat_interleave(k).numpy())
         table.insert(0, "layer", (torch.arange(depth).repeat_interleave(k) + 1).numpy())
         table.insert(0, "epoch", epoch)
         table.insert(0, "model", torch.arange(k).repeat(depth).numpy())

@@ -3,6 +3,8 @@
 Weights are held as (K, out, in) tensors: on a 2-core CPU one ``baddbmm`` over 32 small models runs
 an order of magnitude faster than 32 separate ``nn.Linear`` calls (GUIDE §6).
 """
+import itertools
+
 import numpy as np
 import torch
 from torch import nn
@@ -18,20 +20,36 @@ def model_generators(seed: int):
     return (torch.Generator("cpu").manual_seed(int(init_seed)), torch.Generator("cpu").manual_seed(int(data_seed)))
 
 
-class StackedMLP(nn.Module):
-    """``depth`` hidden layers of ``width`` units, then a linear output layer, for ``n_models`` models."""
+def hidden_widths(depth: int, width) -> list:
+    """The width of each hidden layer: ``width`` is one number for all ``depth`` layers, or one per layer."""
+    widths = [width] * depth if isinstance(width, int) else [int(w) for w in width]
+    if depth < 1 or len(widths) != depth or min(widths) < 1:
+        raise ValueError(f"need depth >= 1 and a width >= 1 for each of the {depth} hidden layers, got width {width}")
+    return widths
 
-    def __init__(self, in_dim: int, out_dim: int, depth: int, width: int, activation: dict, n_models: int):
+
+def widths_label(widths) -> str:
+    """Hidden widths in short, as runs of equal layers: [512, 256, 256, 128] -> '512-256x2-128', [64] * 32 -> '64x32'."""
+    runs = [(w, len(list(group))) for w, group in itertools.groupby(widths)]
+    return "-".join(f"{w}x{n}" if n > 1 else f"{w}" for w, n in runs)
+
+
+class StackedMLP(nn.Module):
+    """``depth`` hidden layers of ``width`` units (one number, or one per layer), then a linear output layer,
+    for ``n_models`` models."""
+
+    def __init__(self, in_dim: int, out_dim: int, depth: int, width, activation: dict, n_models: int):
         super().__init__()
-        if depth < 1 or width < 1 or n_models < 1:
-            raise ValueError(f"need depth >= 1, width >= 1 and n_models >= 1, got {depth}, {width}, {n_models}")
-        dims = [in_dim] + [width] * depth + [out_dim]
+        if n_models < 1:
+            raise ValueError(f"need n_models >= 1, got {n_models}")
+        self.widths = hidden_widths(depth, width)
+        dims = [in_dim] + self.widths + [out_dim]
         self.activation_spec = dict(activation)
         # (K, in, out), the transpose of nn.Linear's layout: forward is h @ W and the weight gradient
         # h^T @ dz lands in this layout directly (stored as (K, out, in), autograd copies every step)
         self.weights = nn.ParameterList(nn.Parameter(torch.empty(n_models, i, o)) for i, o in zip(dims, dims[1:]))
         self.biases = nn.ParameterList(nn.Parameter(torch.empty(n_models, o)) for o in dims[1:])
-        self.acts = nn.ModuleList(build_activation(activation, n_models, width) for _ in range(depth))
+        self.acts = nn.ModuleList(build_activation(activation, n_models, w) for w in self.widths)
 
     @property
     def n_models(self) -> int:
@@ -77,7 +95,7 @@ class StackedMLP(nn.Module):
 def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None:
     """Save initial and final weights of every model in the stack, with what is needed to rebuild it."""
     arch = dict(in_dim=model.weights[0].shape[1], out_dim=model.weights[-1].shape[2], depth=len(model.acts),
-                width=model.weights[0].shape[2], activation=model.activation_spec, n_models=model.n_models)
+                width=model.widths, activation=model.activation_spec, n_models=model.n_models)
     final = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     saved = {"arch": arch, "initial": initial_state, "final": final, "meta": meta}
     atomic_write(path, lambda tmp: torch.save(saved, tmp))

@@ -1,6 +1,6 @@
 """From config.yaml to training jobs: expand experiments into cells, check names before any work.
 
-A cell is one stack: an experiment's (dataset, activation, init, optimizer, depth, width) and a block
+A cell is one stack: an experiment's (dataset, activation, init, optimizer, hidden widths) and a block
 of seeds, with every learning rate of that optimizer trained alongside. Its id is also its path
 under results/train/, so adding an activation, init, dataset, depth or seed block adds cells and
 leaves every existing one (and its files) alone.
@@ -13,6 +13,7 @@ import yaml
 from deadunits.activations import check_activation
 from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
+from deadunits.stack import widths_label
 from deadunits.trainer import TrainSettings
 
 class ConfigError(ValueError):
@@ -146,14 +147,16 @@ def plan_cells(config: dict) -> dict:
         inits = _names(exp_name, "inits", exp["inits"], config["inits"])
         block = exp.get("seed_block", exp["seeds"])
         seed_blocks = [(lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)]
-        grid = itertools.product(datasets, activations, inits, exp["optimizers"].items(), exp["depths"],
-                                 exp["widths"], seed_blocks)
-        for dataset, activation, init, (optimizer, lrs), depth, width, (lo, hi) in grid:
-            key = dict(experiment=exp_name, dataset=dataset, activation=activation, init=init,
-                       optimizer=optimizer, depth=depth, width=width, seeds=f"{lo}-{hi}")
-            cell_id = f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/d{depth}-w{width}/s{lo}-{hi}"
+        grid = itertools.product(datasets, activations, inits, exp["optimizers"].items(), shapes(exp_name, exp),
+                                 seed_blocks)
+        for dataset, activation, init, (optimizer, lrs), widths, (lo, hi) in grid:
+            depth, label = len(widths), widths_label(widths)
+            key = dict(experiment=exp_name, dataset=dataset, activation=activation, init=init, optimizer=optimizer,
+                       depth=depth, width=max(widths), layer_widths=label, seeds=f"{lo}-{hi}")
+            shape = f"w{widths[0]}" if len(set(widths)) == 1 else f"w{label}"
+            cell_id = f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/d{depth}-{shape}/s{lo}-{hi}"
             cells[cell_id] = canonical(dict(
-                key=key, lrs=list(lrs), seeds=list(range(lo, hi + 1)),
+                key=key, widths=widths, lrs=list(lrs), seeds=list(range(lo, hi + 1)),
                 dataset_spec=config["datasets"][dataset],
                 activation_spec=config["activations"][activation],
                 init_spec=init_for(config, init, activation),
@@ -166,9 +169,22 @@ def plan_cells(config: dict) -> dict:
     return cells
 
 
+def shapes(name: str, experiment: dict) -> list:
+    """The hidden widths of each net an experiment trains: every depth with every number under ``widths``, and
+    each per-layer list under ``widths`` (e.g. [512, 256, 256, 128]) with the depth equal to its length."""
+    uniform = [w for w in experiment["widths"] if isinstance(w, int)]
+    per_layer = [list(w) for w in experiment["widths"] if not isinstance(w, int)]
+    for widths in per_layer:
+        if len(widths) not in experiment["depths"]:
+            raise ConfigError(f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, but depths are "
+                              f"{experiment['depths']}; add {len(widths)} to depths or give one width per layer")
+    return ([[w] * depth for depth in experiment["depths"] for w in uniform]
+            + [widths for depth in experiment["depths"] for widths in per_layer if len(widths) == depth])
+
+
 def cell_cost(cell: dict, in_dim: int = 784, n_train: int = 4000) -> float:
     """Rough training FLOPs of a cell (6 x params x examples), for per-job cluster resources."""
-    width, depth = cell["key"]["width"], cell["key"]["depth"]
-    params = in_dim * width + (depth - 1) * width * width + width * 10
+    dims = [in_dim] + cell["widths"] + [10]
+    params = sum(a * b for a, b in zip(dims, dims[1:]))
     models = len(cell["lrs"]) * len(cell["seeds"])
     return 6.0 * params * n_train * cell["settings"].get("epochs", 10) * models

@@ -5,7 +5,7 @@ import pandas as pd
 from deadunits.probes import UNIT_FRACTIONS
 from deadunits.stats import km_median, summarise, time_to_event
 
-CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr"]
+CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "layer_widths", "optimizer", "lr"]
 HISTORIES = ("became_inactive", "ever_inactive", "revived", "ever_revived")  # unit histories whose share at the end is <name>_final
 SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
                    + ["inactive_init_full", "dead_init_full", "inactive_final_full", "dead_final_full"]
@@ -30,9 +30,13 @@ def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple)
 
 
 def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
-    """One row per model: unit fractions over all hidden units at init and at the end, final test numbers."""
+    """One row per model: unit fractions over all hidden units (layers weighted by their widths) at init and at
+    the end, final test numbers."""
     last = curves.epoch.max()
-    by_epoch = layers.groupby(["model", "epoch"])[list(UNIT_FRACTIONS) + list(HISTORIES)].mean()
+    shares = list(UNIT_FRACTIONS) + list(HISTORIES)
+    weighted = layers[shares].mul(layers.units, axis=0).assign(model=layers.model, epoch=layers.epoch, units=layers.units)
+    totals = weighted.groupby(["model", "epoch"]).sum()
+    by_epoch = totals[shares].div(totals.units, axis=0)
     at_init, at_end = by_epoch.xs(0, level="epoch"), by_epoch.xs(last, level="epoch")
     runs = pd.DataFrame({"model": at_init.index})
     for name in UNIT_FRACTIONS:

@@ -252,10 +252,16 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     whole = dict(inactive_init_full=inactive_init, dead_init_full=dead_init, inactive_final_full=inactive_full,
                  dead_final_full=dead_full)
     runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), final_train_loss=final_loss.cpu().numpy(),
-                       final_train_acc=1 - final_err.cpu().numpy(), **{k: v.mean(0).cpu().numpy() for k, v in whole.items()})
+                       final_train_acc=1 - final_err.cpu().numpy(), **{k: over_units(v, model.widths).cpu().numpy() for k, v in whole.items()})
     runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
     timing = dict(probe_s=probe_s, train_s=train_s, probe_examples=recorder.examples + n_train)
     return StackResult(model, initial_state, runs, curves, layers, timing)
+
+
+def over_units(per_layer, widths):
+    """Share of all hidden units from per-layer shares ((layers, K)): layers weighted by their widths."""
+    weights = torch.tensor(widths, dtype=per_layer.dtype, device=per_layer.device)
+    return (per_layer * weights[:, None]).sum(0) / weights.sum()
 
 
 def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_threshold: float):
@@ -269,7 +275,7 @@ def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_thresh
     k, n = model.n_models, len(data.x_train)
     loss_sum = torch.zeros(k, device=data.x_train.device)
     err_sum = torch.zeros_like(loss_sum)
-    fires = passes = None  # (layers, K, W): active, and passing gradient, on some example so far
+    fires = passes = None  # per layer (K, W): active, and passing gradient, on some example so far
     with torch.no_grad():
         for start in range(0, n, chunk):
             x, y = data.x_train[start : start + chunk], data.y_train[start : start + chunk]
@@ -277,12 +283,12 @@ def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_thresh
             loss, err = loss_and_error(out, shared_targets(y, k), data.is_regression)
             loss_sum += loss * len(x)
             err_sum += err * len(x)
-            now_fires = torch.stack([~probes.inactive_units(z) for z, _ in hidden])
-            now_passes = torch.stack([~probes.dead_units(probes.derivative(act, z), dead_threshold)
-                                      for act, (z, _) in zip(model.acts, hidden)])
-            fires = now_fires if fires is None else fires | now_fires
-            passes = now_passes if passes is None else passes | now_passes
-    return loss_sum / n, err_sum / n, (~fires).float().mean(dim=2), (~passes).float().mean(dim=2)
+            now_fires = [~probes.inactive_units(z) for z, _ in hidden]
+            now_passes = [~probes.dead_units(probes.derivative(act, z), dead_threshold) for act, (z, _) in zip(model.acts, hidden)]
+            fires = now_fires if fires is None else [a | b for a, b in zip(fires, now_fires)]
+            passes = now_passes if passes is None else [a | b for a, b in zip(passes, now_passes)]
+    never = lambda masks: torch.stack([(~m).float().mean(dim=1) for m in masks])  # noqa: E731
+    return loss_sum / n, err_sum / n, never(fires), never(passes)
 
 
 def with_whole_set(layers: pd.DataFrame, fractions: dict) -> pd.DataFrame:

@@ -28,7 +28,7 @@ stamp = dict(**{k: v for k, v in cell["key"].items() if k != "seeds"}, **provena
              cell_spec=json.dumps({k: v for k, v in cell.items() if k != "key"}, sort_keys=True))
 
 try:
-    result = train_stack(read_dataset(snakemake.input.data), depth=cell["key"]["depth"], width=cell["key"]["width"],
+    result = train_stack(read_dataset(snakemake.input.data), depth=cell["key"]["depth"], width=cell["widths"],
                          activation=cell["activation_spec"], init=cell["init_spec"], lrs=cell["lrs"],
                          seeds=cell["seeds"], settings=TrainSettings(**cell["settings"]), device=device, log=logging.info)
 except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded, then the study goes on

@@ -234,18 +234,24 @@ def test_poor_init_against_he_with_a_bounded_contrast(x3_unstable, verdict):
 
 def uva_tables(profiles: dict):
     """Untrained nets: ``profiles`` maps (init, depth) to the per-layer whole-set inactive shares at epoch 0."""
-    r = runs(*[dict(init=init, depth=depth, width=256, inactive_init_full=float(np.mean(p))) for (init, depth), p in profiles.items()])
+    r = runs(*[dict(init=init, depth=depth, width=256, layer_widths="256x4", inactive_init_full=float(np.mean(p)))
+               for (init, depth), p in profiles.items()])
     layers = [dict(run_id=x.run_id, epoch=0, layer=i + 1, inactive_full=max(v + 0.001 * (x.seed - 4), 0.0))
               for x in r.itertuples() for i, v in enumerate(profiles[(x.init, x.depth)])]
     return {"runs": r, "layers": pd.DataFrame(layers)}
 
 
-def test_default_init_claim_reads_the_untrained_layer_profile():
-    tables = uva_tables({("torch_default", 4): [0.0, 0.0, 0.012, 0.078], ("torch_default", 10): list(np.linspace(0.0, 0.55, 10)),
+TUTORIAL_D10 = [0.0, 0.0, 0.027, 0.106, 0.348, 0.469, 0.453, 0.477, 0.5625, 0.438]  # its one seed, layers 1-10
+
+
+def test_default_init_claim_reads_the_layer_each_tutorial_number_belongs_to():
+    tables = uva_tables({("torch_default", 4): [0.0, 0.0, 0.012, 0.078], ("torch_default", 10): TUTORIAL_D10,
                          ("he", 10): [0.01] * 10})
     rows = {r["claim_id"]: r for r in CLAIMS.get("UvA")(tables)}
     assert rows["UvA-d4"]["measured"] == pytest.approx(0.078, abs=0.005)
+    assert rows["UvA-d10"]["measured"] == pytest.approx(0.5625, abs=0.005)  # layer 9, not the last layer
     assert [rows[k]["verdict"] for k in ("UvA-d4", "UvA-d10", "UvA-he")] == ["reproduced"] * 3
+    assert verdicts("UvA", uva_tables({("torch_default", 10): TUTORIAL_D10[:8] + [0.3, 0.56]}))["UvA-d10"] == "partly"
     assert verdicts("UvA", uva_tables({("torch_default", 4): [0.0, 0.0, 0.1, 0.3]}))["UvA-d4"] == "partly"
     assert verdicts("UvA", uva_tables({("torch_default", 4): [0.05] * 4}))["UvA-d4"] == "not reproduced"
 

@@ -97,6 +97,8 @@ def test_schema_rejects_bad_values(edit, message):
     (lambda c: c["datasets"].update(bad={"fn": "digits", "n": 3}), "datasets.bad: dataset 'digits' takes no argument 'n'"),
     (lambda c: c["experiments"]["grid"].update(settings={"target": {"metric": "accuracy", "value": 1}}), "target metric 'accuracy'"),
     (lambda c: c["figures"].update(curves_b={"fn": "loss_curve", "experiment": "grid"}), "figures.curves_b: unknown figure 'loss_curve'"),
+    (lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
+     "experiments.grid.widths: [8, 4, 2] gives 3 hidden layers, but depths are [2, 4]; add 3 to depths"),
 ])
 def test_config_names_are_checked_before_training(edit, message):
     config = yaml.safe_load(TINY.read_text())
@@ -129,6 +131,16 @@ def test_paper_config_is_valid_and_plans_a_larger_study():
     validate(copy.deepcopy(config), str(SCHEMA))
     cells = plan_cells(config)
     assert sum(len(c["lrs"]) * len(c["seeds"]) for c in cells.values()) > 30000
+
+
+def test_per_layer_widths_pair_with_the_depth_of_their_length():
+    config = yaml.safe_load(TINY.read_text())
+    config["experiments"]["grid"].update(widths=[4, [8, 2]])  # depths [2, 4]
+    validate(copy.deepcopy(config), str(SCHEMA))
+    cells = {i: c for i, c in plan_cells(config).items() if c["key"]["experiment"] == "grid"}
+    shapes = {(c["key"]["depth"], c["key"]["width"], c["key"]["layer_widths"], tuple(c["widths"])) for c in cells.values()}
+    assert shapes == {(2, 4, "4x2", (4, 4)), (4, 4, "4x4", (4, 4, 4, 4)), (2, 8, "8-2", (8, 2))}
+    assert any("/d2-w8-2/" in i for i in cells) and any("/d4-w4/" in i for i in cells)
 
 
 def test_default_config_is_valid_and_large_enough():
