@@ -15,3 +15,11 @@ def test_benchmark_smoke_prints_its_last_line():
     assert re.fullmatch(rf"vs_plain={number} vs_plain_probed={number} vs_vmap={number} of_floor={number} "
                         rf"probe_overhead={number}", out[-1]), out[-1]
     assert any(re.match(r"stack of +2: .* models/s .* MB/model", line) for line in out), out
+
+
+def test_compile_benchmark_smoke_prints_its_last_line():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_compile.py"), "--steps", "2"],
+                         capture_output=True, text=True, timeout=600, check=True).stdout.strip().splitlines()
+    number = r"(\d+(\.\d+)?|inf)"
+    assert re.fullmatch(rf"compile_s=-?{number} eager_ms={number} compiled_ms={number} break_even_steps={number} "
+                        rf"steps_per_job=\d+", out[-1]), out[-1]
