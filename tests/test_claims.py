@@ -158,7 +158,7 @@ def test_selu_normalises_with_lecun_and_he_is_a_contrast(variance, mean, verdict
     assert rows["R7-he"]["kind"] == "contrast"
 
 
-@pytest.mark.parametrize("test_acc, verdict", [(0.66, "reproduced"), (0.58, "partly"), (0.3, "not reproduced")])
+@pytest.mark.parametrize("test_acc, verdict", [(0.675, "reproduced"), (0.62, "partly"), (0.3, "not reproduced")])
 def test_accuracy_of_the_cell_best_on_validation(test_acc, verdict):
     chosen = dict(dataset="mnist1d", lr=0.1, final_val_acc=0.7, final_test_acc=spread(test_acc))
     tempting = dict(dataset="mnist1d", lr=0.01, final_val_acc=0.6, final_test_acc=spread(0.67))  # best on test only
