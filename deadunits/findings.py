@@ -48,13 +48,19 @@ def _cell_of(runs):
     return runs.run_id.str.rsplit("/", n=1).str[0]
 
 
+JOB_PARTS = {"train_s": "training", "probe_s": "probing", "validate_s": "validation and epoch-end bookkeeping",
+             "setup_s": "building and initialising stacks and tables", "startup_s": "process start-up (interpreter and imports)",
+             "load_s": "loading data", "write_s": "writing results"}  # timing.json, written by scripts/train.py
+
+
 @finding("study")
 def study(t, runs):
     """What was trained, where the job time went, and what diverged or failed."""
-    runs, bench, inside = t["all_runs"], t["bench"], t["timing"].reindex(columns=["train_s", "probe_s", "startup_s"]).sum()
+    runs, bench, inside = t["all_runs"], t["bench"], t["timing"].reindex(columns=list(JOB_PARTS)).sum()
     cells, total, outcomes = _cell_of(runs), t["bench"].s.sum(), runs[~runs.failed].outcome.value_counts()
-    numbers = dict(models=len(runs), jobs=cells.nunique(), job_s=total, train_share=inside.train_s / total,
-                   probe_share=inside.probe_s / total, startup_share=inside.startup_s / total,
+    parts = ", ".join(f"{inside[k]:.0f} s ({inside[k] / total:.0%}) {label}" for k, label in JOB_PARTS.items())
+    numbers = dict(models=len(runs), jobs=cells.nunique(), job_s=total,
+                   **{f"{k.removesuffix('_s')}_share": inside[k] / total for k in JOB_PARTS},
                    diverged=int(runs.diverged.sum()), failed_jobs=cells[runs.failed].nunique(),
                    **{f"outcome_{name}": int(count) for name, count in outcomes.items()})
     text = (f"**{len(runs)} trained models** in **{cells.nunique()} training jobs** "
@@ -62,10 +68,7 @@ def study(t, runs):
             f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
             f"depths {sorted(runs.depth.unique().tolist())}. "
             f"Training jobs took {total:.0f} s of job time in all (longest {bench.s.max():.1f} s); "
-            f"of that, {inside.train_s:.0f} s ({inside.train_s / total:.0%}) was training, {inside.probe_s:.0f} s "
-            f"({inside.probe_s / total:.0%}) probing, {inside.startup_s:.0f} s ({inside.startup_s / total:.0%}) "
-            f"process start-up (interpreter and imports), and the rest ({1 - inside.sum() / total:.0%}) loading data, "
-            f"initialising, the final evaluation and writing results. "
+            f"of that, {parts}, and the rest ({1 - inside.sum() / total:.0%}) Snakemake's job handling and process exit. "
             f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
             f"{cells[runs.failed].nunique()} training jobs failed. By outcome: {outcomes.get('trained', 0)} trained, "
             f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 times the best "

@@ -206,7 +206,7 @@ class StackResult:
 def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init: dict, lrs, seeds,
                 settings: TrainSettings = TrainSettings(), device="cpu", log=None) -> StackResult:
     """Train every (lr, seed) pair as one stack; returns the model and per-run/epoch/layer tables."""
-    device, s = resolve_device(device), settings
+    device, s, stack_started = resolve_device(device), settings, time.perf_counter()
     lr_of, seed_of = stack_members(lrs, seeds)
     bad = [lr for lr in lr_of if not lr > 0]
     if bad:
@@ -221,10 +221,12 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     init_grad = init_grad_norms(model, data, s.batch_size)
     stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
     born_dead = recorder.record(0, stepper.active, None, None, init_grad, init_grad).cpu().numpy()
+    init_pass_started = time.perf_counter()
     _, _, inactive_init, dead_init = whole_training_set(model, data, s.probe_size, s.dead_threshold)
+    init_pass_s = time.perf_counter() - init_pass_started
     data_generators = [model_generators(seed)[1] for seed in seed_of]
     probe_epochs = set(s.probe_schedule())
-    n_train, train_s, started = len(data.x_train), 0.0, time.perf_counter()
+    n_train, train_s, validate_s, started = len(data.x_train), 0.0, 0.0, time.perf_counter()
     for epoch in range(1, s.epochs + 1):
         epoch_started = time.perf_counter()
         order = torch.stack([torch.randperm(n_train, generator=g) for g in data_generators]).to(device)
@@ -233,8 +235,10 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
             idx = order[:, start : start + s.batch_size]
             stepper.step(data.x_train[idx], data.y_train[idx])
         train_s += time.perf_counter() - epoch_started
+        validate_started = time.perf_counter()
         epoch_stats = stepper.end_epoch()
         stepper.validate(data.x_val, data.y_val)
+        validate_s += time.perf_counter() - validate_started
         if epoch in probe_epochs:
             recorder.record(epoch, stepper.active, *epoch_stats)
         if log:
@@ -243,7 +247,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
                 f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left")
     final_started = time.perf_counter()
     final_loss, final_err, inactive_full, dead_full = whole_training_set(model, data, s.probe_size, s.dead_threshold)
-    probe_s = recorder.seconds + time.perf_counter() - final_started
+    probe_s = recorder.seconds + init_pass_s + time.perf_counter() - final_started
     curves, layers = recorder.tables()
     layers = with_whole_set(layers, {0: (inactive_init, dead_init), s.epochs: (inactive_full, dead_full)})
     runs = summarise_runs(curves, layers)
@@ -254,7 +258,8 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), final_train_loss=final_loss.cpu().numpy(),
                        final_train_acc=1 - final_err.cpu().numpy(), **{k: over_units(v, model.widths).cpu().numpy() for k, v in whole.items()})
     runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
-    timing = dict(probe_s=probe_s, train_s=train_s, probe_examples=recorder.examples + n_train)
+    timing = dict(probe_s=probe_s, train_s=train_s, validate_s=validate_s, probe_examples=recorder.examples + n_train)
+    timing["setup_s"] = time.perf_counter() - stack_started - probe_s - train_s - validate_s  # build, init, tables
     return StackResult(model, initial_state, runs, curves, layers, timing)
 
 

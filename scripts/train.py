@@ -28,7 +28,10 @@ stamp = dict(**{k: v for k, v in cell["key"].items() if k != "seeds"}, **provena
              cell_spec=json.dumps({k: v for k, v in cell.items() if k != "key"}, sort_keys=True))
 
 try:
-    result = train_stack(read_dataset(snakemake.input.data), depth=cell["key"]["depth"], width=cell["widths"],
+    load_started = time.perf_counter()
+    data = read_dataset(snakemake.input.data)
+    load_s = time.perf_counter() - load_started
+    result = train_stack(data, depth=cell["key"]["depth"], width=cell["widths"],
                          activation=cell["activation_spec"], init=cell["init_spec"], lrs=cell["lrs"],
                          seeds=cell["seeds"], settings=TrainSettings(**cell["settings"]), device=device, log=logging.info)
 except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded, then the study goes on
@@ -44,13 +47,14 @@ except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded,
     atomic_write(snakemake.output.weights, lambda tmp: torch.save({"error": error, "meta": {"cell": cell}}, tmp))
     atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps({"failed": error, "startup_s": startup_s})))
 else:
+    write_started = time.perf_counter()
     run_id = [f"{cell_id}/m{m}" for m in result.runs.model]
     by_model = dict(enumerate(run_id))
     write_parquet(result.runs.assign(run_id=run_id, failed=False, error="", **stamp), snakemake.output.runs)
     write_parquet(result.curves.assign(run_id=result.curves.model.map(by_model)), snakemake.output.curves)
     write_parquet(result.layers.assign(run_id=result.layers.model.map(by_model)), snakemake.output.layers)
     save_stack(snakemake.output.weights, result.model, result.initial_state, {"cell": cell, "run_id": run_id})
-    atomic_write(snakemake.output.timing,
-                 lambda tmp: open(tmp, "w").write(json.dumps({**result.timing, "startup_s": startup_s})))
+    timing = {**result.timing, "startup_s": startup_s, "load_s": load_s, "write_s": time.perf_counter() - write_started}
+    atomic_write(snakemake.output.timing, lambda tmp: open(tmp, "w").write(json.dumps(timing)))
     logging.info("done: %d models, %.1f s training, %.1f s probes", len(run_id), result.timing["train_s"],
                  result.timing["probe_s"])

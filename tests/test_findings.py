@@ -32,7 +32,7 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
     return dict(all_runs=runs, layers=layers, trained_layers=layers, claims=claims,
                 claims_status=pd.DataFrame(dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])),
                 bench=pd.DataFrame({"s": [10.0, 30.0]}),
-                timing=pd.DataFrame(dict(train_s=[8.0, 20.0], probe_s=[1.0, 2.0], startup_s=[0.5, 0.5])))
+                timing=pd.DataFrame(dict(train_s=[8.0, 20.0], probe_s=[1.0, 2.0], startup_s=[0.5, 0.5], load_s=[1.0, 1.0])))
 
 
 CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions": {}}}
@@ -78,6 +78,8 @@ def test_study_lists_failed_cells():
     text, numbers = FINDINGS.get("study")(synthetic_tables(failed=True), None)
     assert numbers["failed_jobs"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
     assert "By outcome: 8 trained, 0 untrained" in text and numbers["outcome_trained"] == 8
+    assert numbers["train_share"] == 0.7 and numbers["load_share"] == 0.05 and numbers["validate_share"] == 0
+    assert "28 s (70%) training" in text and "the rest (15%)" in text  # 40 s of jobs, 28 + 3 + 1 + 2 of them inside
 
 
 def test_probe_overcount_is_the_probe_minus_whole_set_gap():

@@ -130,6 +130,7 @@ def test_tables_have_one_row_per_model_epoch_and_layer(moons):
     assert (result.layers.grad_norm_mean > 0).all()
     n_train, n_test = len(moons.x_train), len(moons.x_test)  # the benchmark's bounds count these examples
     assert result.timing["probe_examples"] == (128 + n_test) * 3 + n_train
+    assert min(result.timing[k] for k in ("train_s", "probe_s", "validate_s", "setup_s")) > 0
 
 
 def test_saved_stack_loads_as_plain_sequential(moons, tmp_path):
