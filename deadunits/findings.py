@@ -63,7 +63,7 @@ def study(t, runs):
                    **{f"{k.removesuffix('_s')}_share": inside[k] / total for k in JOB_PARTS},
                    diverged=int(runs.diverged.sum()), failed_jobs=cells[runs.failed].nunique(),
                    **{f"outcome_{name}": int(count) for name, count in outcomes.items()})
-    text = (f"**{len(runs)} trained models** in **{cells.nunique()} training jobs** "
+    text = (f"**{len(runs)} models** in **{cells.nunique()} training jobs** "
             f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
             f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
             f"depths {sorted(runs.depth.unique().tolist())}. "

@@ -57,7 +57,7 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     html = (tiny_run / "report/report.html").read_text()
     assert html.count("data:image/png;base64") >= len(config["figures"]), "figures embedded"
     assert "def finding_" not in html, "code hidden"
-    assert re.search(r"\d+ trained models", html)
+    assert re.search(r"\d+ models(</strong>)? in (<strong>)?\d+ training jobs", html)
     assert (tiny_run / "results/benchmarks/aggregate.tsv").exists()
 
 
