@@ -104,13 +104,13 @@ def dead_by_layer(tables, config, experiment):
 
 @figure("dead_at_init")
 def dead_at_init(tables, config, experiment):
-    """Dead fraction per hidden layer before any training (epoch 0), mean and 95% CI over seeds, by init, one panel per
-    depth: PyTorch's default `nn.Linear` init shrinks the signal layer by layer until the biases decide, and
-    units with a negative bias are dead on every input."""
+    """Dead fraction per hidden layer before any training (epoch 0, probe set), mean and 95% CI over seeds, by init,
+    one panel per net (titled by its hidden widths): PyTorch's default `nn.Linear` init shrinks the signal layer
+    by layer until the biases decide, and units with a negative bias are dead on every input."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
     layers = layers[layers.epoch == 0]
-    grid = sns.relplot(layers, x="layer", y="dead", hue="init", style="activation", col="depth", kind="line",
+    grid = sns.relplot(layers, x="layer", y="dead", hue="init", style="activation", col="layer_widths", kind="line",
                        marker="o", **CI, height=3, facet_kws={"sharex": False})
     grid.set(ylabel="dead fraction before training")
     return grid.figure
