@@ -36,11 +36,13 @@ def claim(name, nets="all", **needs):
     return add
 
 
-def record(claim_id, text, source, condition, expected, measured, low, high, n, verdict, kind="claim", caveat=""):
-    """One claims.csv row; ``verdict`` must be one of VERDICTS and ``kind`` one of KINDS."""
-    assert verdict in VERDICTS and kind in KINDS, (verdict, kind)
+def record(claim_id, text, source, condition, expected, measured, low, high, n, verdict, kind="claim", caveat="",
+           bound=""):
+    """One claims.csv row; ``verdict`` must be one of VERDICTS and ``kind`` one of KINDS; ``bound`` is "lower"
+    when ``measured`` is only a lower bound (a median beyond the budget)."""
+    assert verdict in VERDICTS and kind in KINDS and bound in ("", "lower"), (verdict, kind, bound)
     return dict(claim_id=claim_id, claim=text, source=source, kind=kind, condition=condition, expected=expected,
-                measured=measured, ci_low=low, ci_high=high, n=n, verdict=verdict, caveat=caveat)
+                measured=measured, ci_low=low, ci_high=high, bound=bound, n=n, verdict=verdict, caveat=caveat)
 
 
 def row(claim_id, text, source, condition, expected, values, verdict, kind="claim", caveat="", undecided=None):
@@ -254,7 +256,8 @@ def relu_six_times_faster(t):
             caveat = "a 4-layer MLP on small data, not Krizhevsky's CNN on CIFAR-10"
         rows.append(record(f"R4-{slow}", f"ReLU reaches the training-error target six times faster than {slow}",
                            "Krizhevsky et al. 2012 (tanh); CS231n (sigmoid)", condition, "6", bound if censored else ratio,
-                           np.nan if censored else low, np.nan if censored else high, n, verdict, caveat=caveat))
+                           np.nan if censored else low, np.nan if censored else high, n, verdict, caveat=caveat,
+                           bound="lower" if censored else ""))
     return rows
 
 
@@ -563,8 +566,8 @@ def default_init_kills_deep_units(t):
     return rows
 
 
-COLUMNS = ["claim_id", "claim", "source", "kind", "condition", "expected", "measured", "ci_low", "ci_high", "n", "verdict",
-           "caveat"]
+COLUMNS = ["claim_id", "claim", "source", "kind", "condition", "expected", "measured", "ci_low", "ci_high", "bound", "n",
+           "verdict", "caveat"]
 
 
 def evaluate(tables: dict, config: dict):

@@ -124,6 +124,8 @@ def _cell(text):
 
 
 def _number(r):
+    if getattr(r, "bound", "") == "lower":
+        return f"at least {_fmt(r.measured)} (censored)"
     return f"{_fmt(r.measured)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
 
 

@@ -106,6 +106,7 @@ def test_censored_runs_count_in_the_median_instead_of_being_dropped():
     slow = [500.0, 550.0, 600.0] + [np.nan] * 5  # dropping the censored runs would give a median of 550
     (row,) = CLAIMS.get("R4")(speed_runs([100.0] * 8, slow))
     assert np.isinf(row["ci_high"]) or row["measured"] >= 10, "the median is beyond the budget"
+    assert row["bound"] == "lower" and np.isnan(row["ci_low"]), "a lower bound, not a number with a CI"
     assert "3 of 8 tanh" in row["condition"]
 
 

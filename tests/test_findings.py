@@ -62,6 +62,10 @@ def test_glance_has_one_line_per_row_claims_first():
     lines = text.splitlines()[2:]
     assert numbers["rows"] == 2 and lines[0].startswith("| R6 |") and lines[1].startswith("| R1-w2-d10 |")
     assert "**reproduced** | 0.5 [0.4, 0.6] (n=8) | an anecdote |" in lines[0]
+    tables = synthetic_tables()
+    tables["claims"] = tables["claims"].assign(bound=["lower", ""], ci_low=[np.nan, 0.8], ci_high=[np.nan, 1.0])
+    text, _ = FINDINGS.get("glance")(tables, None)
+    assert "**reproduced** | at least 0.5 (censored) (n=8) |" in text, "a censored median is a bound, not a number"
 
 
 def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
