@@ -244,13 +244,13 @@ def relu_six_times_faster(t):
                      f"over relu (lr {lrs['relu']:g}), each lr fastest on validation; {events[slow].observed.sum()} of "
                      f"{len(events[slow])} {slow} and {events['relu'].observed.sum()} of {len(events['relu'])} relu runs "
                      "reached the target, the rest censored at the budget")
-        bound = events[slow].duration.max() / km_median(events["relu"])  # the budget over ReLU's median
+        bound = np.floor(events[slow].duration.max() / km_median(events["relu"]) * 100) / 100  # budget / ReLU's median, rounded down
         censored = not np.isfinite(ratio)
         if reached < 0.8:
             verdict, caveat = "inconclusive", f"ReLU reached the target in only {reached:.0%} of its runs"
         elif censored:
             verdict = "partly" if bound >= 6 else "inconclusive"
-            caveat = f"{slow}'s median lies beyond the budget: the ratio is at least {np.floor(bound * 10) / 10:.1f}"
+            caveat = f"{slow}'s median lies beyond the budget: the ratio is at least {bound:.2f}"
         else:
             verdict = "reproduced" if low <= 6 <= high else "partly" if low > 1 else "not reproduced"
             caveat = "a 4-layer MLP on small data, not Krizhevsky's CNN on CIFAR-10"
