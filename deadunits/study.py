@@ -178,8 +178,7 @@ def shapes(name: str, experiment: dict) -> list:
         if len(widths) not in experiment["depths"]:
             raise ConfigError(f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, but depths are "
                               f"{experiment['depths']}; add {len(widths)} to depths or give one width per layer")
-    return ([[w] * depth for depth in experiment["depths"] for w in uniform]
-            + [widths for depth in experiment["depths"] for widths in per_layer if len(widths) == depth])
+    return [[w] * depth for depth in experiment["depths"] for w in uniform] + per_layer
 
 
 def cell_cost(cell: dict, in_dim: int = 784, n_train: int = 4000) -> float:

@@ -6,9 +6,10 @@ from deadunits.probes import UNIT_FRACTIONS
 from deadunits.stats import km_median, summarise, time_to_event
 
 CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "layer_widths", "optimizer", "lr"]
+WHOLE_SET = ("inactive", "dead")  # measured on every training example at init and at the end: <name>_full
 HISTORIES = ("became_inactive", "ever_inactive", "revived", "ever_revived")  # unit histories whose share at the end is <name>_final
 SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
-                   + ["inactive_init_full", "dead_init_full", "inactive_final_full", "dead_final_full"]
+                   + [f"{name}_{when}_full" for when in ("init", "final") for name in WHOLE_SET]
                    + [f"{name}_final" for name in HISTORIES]
                    + ["born_dead", "collapsed", "loss_auc",
                       "final_train_loss", "final_train_acc", "final_val_acc", "final_test_loss", "final_test_acc"])
@@ -31,9 +32,10 @@ def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple)
 
 def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
     """One row per model: unit fractions over all hidden units (layers weighted by their widths) at init and at
-    the end, final test numbers."""
+    the end, on the probe set and (``<name>_full``, from ``layers``' whole-set columns) on every training example;
+    final test numbers."""
     last = curves.epoch.max()
-    shares = list(UNIT_FRACTIONS) + list(HISTORIES)
+    shares = list(UNIT_FRACTIONS) + list(HISTORIES) + [f"{name}_full" for name in WHOLE_SET]
     weighted = layers[shares].mul(layers.units, axis=0).assign(model=layers.model, epoch=layers.epoch, units=layers.units)
     totals = weighted.groupby(["model", "epoch"]).sum()
     by_epoch = totals[shares].div(totals.units, axis=0)
@@ -44,6 +46,9 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
         runs[f"{name}_final"] = at_end[name].to_numpy()
     for name in HISTORIES:
         runs[f"{name}_final"] = at_end[name].to_numpy()
+    for name in WHOLE_SET:
+        runs[f"{name}_init_full"] = at_init[f"{name}_full"].to_numpy()
+        runs[f"{name}_final_full"] = at_end[f"{name}_full"].to_numpy()
     end = curves[curves.epoch == last].set_index("model")
     runs["collapsed"] = end.collapsed.to_numpy()
     runs["final_test_loss"] = end.test_loss.to_numpy()

@@ -253,20 +253,12 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
-    whole = dict(inactive_init_full=inactive_init, dead_init_full=dead_init, inactive_final_full=inactive_full,
-                 dead_final_full=dead_full)
     runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), final_train_loss=final_loss.cpu().numpy(),
-                       final_train_acc=1 - final_err.cpu().numpy(), **{k: over_units(v, model.widths).cpu().numpy() for k, v in whole.items()})
+                       final_train_acc=1 - final_err.cpu().numpy())
     runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
     timing = dict(probe_s=probe_s, train_s=train_s, validate_s=validate_s, probe_examples=recorder.examples + n_train)
     timing["setup_s"] = time.perf_counter() - stack_started - probe_s - train_s - validate_s  # build, init, tables
     return StackResult(model, initial_state, runs, curves, layers, timing)
-
-
-def over_units(per_layer, widths):
-    """Share of all hidden units from per-layer shares ((layers, K)): layers weighted by their widths."""
-    weights = torch.tensor(widths, dtype=per_layer.dtype, device=per_layer.device)
-    return (per_layer * weights[:, None]).sum(0) / weights.sum()
 
 
 def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_threshold: float):
