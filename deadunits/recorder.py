@@ -1,5 +1,6 @@
 """What a stack's probes record at init and after each probed epoch: curves, per-layer unit
-statistics, and each unit's history (inactive at init, ever inactive) for the became-inactive and revived counts."""
+statistics, each unit's history (inactive at init, ever inactive) for the became-inactive and revived counts,
+and at init and the end the same units over the whole training set."""
 import math
 import time
 
@@ -28,30 +29,54 @@ class ProbeRecorder:
         self.init_inactive = self.ever_inactive = self.ever_revived = None
         self.seconds, self.examples = 0.0, 0  # time spent probing; examples each model's probes forward
 
-    def record(self, epoch, active, train_loss, train_err, grad_mean, grad_max):
-        """Probe now; ``train_loss`` None (at init) means the probe set stands in for the training set.
-        Returns the (K,) mask of models whose output is constant over the probe set."""
+    def record(self, epoch, active, train_loss, train_err, grad_mean, grad_max, whole_set=False):
+        """Probe now: unit statistics on the probe set and a test pass. With ``whole_set`` the pass goes on over
+        the rest of the training set (the probe set is its first chunk): layers gain ``inactive_full`` and
+        ``dead_full`` (inactive, dead on every training example), curves ``train_loss_full`` and
+        ``train_error_full``. ``train_loss`` None (at init) means the probe set stands in for the epoch's mean."""
         started = time.perf_counter()
+        s, k, regression = self.settings, self.model.n_models, self.data.is_regression
         with torch.no_grad():
             out, pre = self.model(self.x_probe, keep=True)
-            k, regression = self.model.n_models, self.data.is_regression
+            dphi = [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
             test_loss, test_err = loss_and_error(self.model(self.data.x_test), shared_targets(self.data.y_test, k),
                                                  regression)
             if train_loss is None:
                 train_loss, train_err = loss_and_error(out, shared_targets(self.y_probe, k), regression)
             collapsed = probes.collapsed(out)
-            s = self.settings
-            stats = [probes.layer_stats(z, h, probes.derivative(act, z), s.dead_threshold, s.dormant_tau)
-                     for act, (z, h) in zip(self.model.acts, pre)]
+            stats = [probes.layer_stats(z, h, d, s.dead_threshold, s.dormant_tau) for (z, h), d in zip(pre, dphi)]
             histories = self._unit_histories([st["inactive_mask"] for st in stats])
+            full = self._whole_set(out, pre, dphi) if whole_set else {}
+        nan = torch.full((k,), math.nan)
         self.curves.append(pd.DataFrame(dict(
             model=range(k), epoch=epoch, train_loss=_numpy(train_loss), train_error=_numpy(train_err),
             test_loss=_numpy(test_loss), test_error=_numpy(test_err), collapsed=_numpy(collapsed),
-            active=_numpy(active))))
-        self.layers.append(self._layer_table(epoch, stats, histories, grad_mean, grad_max))
+            active=_numpy(active), train_loss_full=_numpy(full.get("loss", nan)),
+            train_error_full=_numpy(full.get("error", nan)))))
+        self.layers.append(self._layer_table(epoch, stats, histories, grad_mean, grad_max, full))
         self.seconds += time.perf_counter() - started
-        self.examples += len(self.x_probe) + len(self.data.x_test)
-        return collapsed
+        self.examples += (len(self.data.x_train) if whole_set else len(self.x_probe)) + len(self.data.x_test)
+
+    def _whole_set(self, out, pre, dphi):
+        """Loss, error and never-active / never-passing fractions ((layers, K) each) over every training example,
+        ``probe_size`` at a time, starting from the probe set's pass (``out``, ``pre``, ``dphi``)."""
+        x_train, y_train, chunk, s = self.data.x_train, self.data.y_train, len(self.x_probe), self.settings
+        loss_sum, err_sum = 0.0, 0.0
+        fires = passes = None  # per layer (K, W): active, and passing gradient, on some example so far
+        for start in range(0, len(x_train), chunk):
+            if start:
+                out, pre = self.model(x_train[start : start + chunk], keep=True)
+                dphi = [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
+            loss, err = loss_and_error(out, shared_targets(y_train[start : start + chunk], out.shape[0]),
+                                       self.data.is_regression)
+            loss_sum, err_sum = loss_sum + loss * out.shape[1], err_sum + err * out.shape[1]
+            now_fires = [~probes.inactive_units(z) for z, _ in pre]
+            now_passes = [~probes.dead_units(d, s.dead_threshold) for d in dphi]
+            fires = now_fires if fires is None else [a | b for a, b in zip(fires, now_fires)]
+            passes = now_passes if passes is None else [a | b for a, b in zip(passes, now_passes)]
+        never = lambda masks: torch.stack([(~m).float().mean(dim=1) for m in masks])  # noqa: E731
+        return dict(loss=loss_sum / len(x_train), error=err_sum / len(x_train), inactive_full=never(fires),
+                    dead_full=never(passes))
 
     def _unit_histories(self, inactive):
         """Per layer and model, shares of units (inactive: one (K, W) mask per layer): inactive now and at init;
@@ -69,10 +94,12 @@ class ProbeRecorder:
                     became_inactive=share([n & ~i for n, i in zip(inactive, self.init_inactive)]),
                     ever_inactive=share(self.ever_inactive), revived=share(revived), ever_revived=share(self.ever_revived))
 
-    def _layer_table(self, epoch, stats, histories, grad_mean, grad_max):
+    def _layer_table(self, epoch, stats, histories, grad_mean, grad_max, full):
         depth, k = len(stats), self.model.n_models
         columns = {name: torch.stack([st[name] for st in stats]) for name in stats[0] if name != "inactive_mask"}
         columns.update(histories, grad_norm_mean=grad_mean[:depth], grad_norm_max=grad_max[:depth])
+        for name in ("inactive_full", "dead_full"):
+            columns[name] = full.get(name, torch.full((depth, k), math.nan))
         columns["prelu_slope"] = (torch.stack([a.weight.mean(dim=(1, 2)) for a in self.prelus]) if self.prelus
                                   else torch.full((depth, k), math.nan))
         table = pd.DataFrame({name: _numpy(values).reshape(-1) for name, values in columns.items()})

@@ -33,7 +33,7 @@ def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple)
 def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
     """One row per model: unit fractions over all hidden units (layers weighted by their widths) at init and at
     the end, on the probe set and (``<name>_full``, from ``layers``' whole-set columns) on every training example;
-    final test numbers."""
+    born dead (collapsed at init); final training (whole set) and test numbers."""
     last = curves.epoch.max()
     shares = list(UNIT_FRACTIONS) + list(HISTORIES) + [f"{name}_full" for name in WHOLE_SET]
     weighted = layers[shares].mul(layers.units, axis=0).assign(model=layers.model, epoch=layers.epoch, units=layers.units)
@@ -49,8 +49,11 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
     for name in WHOLE_SET:
         runs[f"{name}_init_full"] = at_init[f"{name}_full"].to_numpy()
         runs[f"{name}_final_full"] = at_end[f"{name}_full"].to_numpy()
-    end = curves[curves.epoch == last].set_index("model")
+    start, end = curves[curves.epoch == 0].set_index("model"), curves[curves.epoch == last].set_index("model")
+    runs["born_dead"] = start.collapsed.to_numpy()
     runs["collapsed"] = end.collapsed.to_numpy()
+    runs["final_train_loss"] = end.train_loss_full.to_numpy()
+    runs["final_train_acc"] = 1 - end.train_error_full.to_numpy()
     runs["final_test_loss"] = end.test_loss.to_numpy()
     runs["final_test_acc"] = 1 - end.test_error.to_numpy()
     return runs

@@ -12,11 +12,9 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import torch
 
-from deadunits import probes
 from deadunits.datasets import Dataset
 from deadunits.losses import loss_and_error, shared_targets
 from deadunits.optimizers import OPTIMIZERS
@@ -220,10 +218,7 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     recorder = ProbeRecorder(model, data, s)
     init_grad = init_grad_norms(model, data, s.batch_size)
     stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
-    born_dead = recorder.record(0, stepper.active, None, None, init_grad, init_grad).cpu().numpy()
-    init_pass_started = time.perf_counter()
-    _, _, inactive_init, dead_init = whole_training_set(model, data, s.probe_size, s.dead_threshold)
-    init_pass_s = time.perf_counter() - init_pass_started
+    recorder.record(0, stepper.active, None, None, init_grad, init_grad, whole_set=True)
     data_generators = [model_generators(seed)[1] for seed in seed_of]
     probe_epochs = set(s.probe_schedule())
     n_train, train_s, validate_s, started = len(data.x_train), 0.0, 0.0, time.perf_counter()
@@ -240,59 +235,17 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
         stepper.validate(data.x_val, data.y_val)
         validate_s += time.perf_counter() - validate_started
         if epoch in probe_epochs:
-            recorder.record(epoch, stepper.active, *epoch_stats)
+            recorder.record(epoch, stepper.active, *epoch_stats, whole_set=epoch == s.epochs)
         if log:
             elapsed = time.perf_counter() - started
             log(f"epoch {epoch}/{s.epochs}: {len(seed_of)} models ({int((~stepper.active).sum())} diverged), "
                 f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left")
-    final_started = time.perf_counter()
-    final_loss, final_err, inactive_full, dead_full = whole_training_set(model, data, s.probe_size, s.dead_threshold)
-    probe_s = recorder.seconds + init_pass_s + time.perf_counter() - final_started
     curves, layers = recorder.tables()
-    layers = with_whole_set(layers, {0: (inactive_init, dead_init), s.epochs: (inactive_full, dead_full)})
     runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
-    runs = runs.assign(born_dead=born_dead, **stepper.run_columns(s.epochs), final_train_loss=final_loss.cpu().numpy(),
-                       final_train_acc=1 - final_err.cpu().numpy())
+    runs = runs.assign(**stepper.run_columns(s.epochs))
     runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
-    timing = dict(probe_s=probe_s, train_s=train_s, validate_s=validate_s, probe_examples=recorder.examples + n_train)
-    timing["setup_s"] = time.perf_counter() - stack_started - probe_s - train_s - validate_s  # build, init, tables
+    timing = dict(probe_s=recorder.seconds, train_s=train_s, validate_s=validate_s, probe_examples=recorder.examples)
+    timing["setup_s"] = time.perf_counter() - stack_started - recorder.seconds - train_s - validate_s  # build, init, tables
     return StackResult(model, initial_state, runs, curves, layers, timing)
-
-
-def whole_training_set(model: StackedMLP, data: Dataset, chunk: int, dead_threshold: float):
-    """Per-model loss and error, and per layer and model the inactive and dead fractions ((layers, K) each), over
-    every training example, ``chunk`` inputs at a time.
-
-    The probes look at a subset, which counts a unit that fires (or passes gradient) on a few other
-    training examples as inactive (or dead); this measure is the one the literature means by "never
-    activates".
-    """
-    k, n = model.n_models, len(data.x_train)
-    loss_sum = torch.zeros(k, device=data.x_train.device)
-    err_sum = torch.zeros_like(loss_sum)
-    fires = passes = None  # per layer (K, W): active, and passing gradient, on some example so far
-    with torch.no_grad():
-        for start in range(0, n, chunk):
-            x, y = data.x_train[start : start + chunk], data.y_train[start : start + chunk]
-            out, hidden = model(x, keep=True)
-            loss, err = loss_and_error(out, shared_targets(y, k), data.is_regression)
-            loss_sum += loss * len(x)
-            err_sum += err * len(x)
-            now_fires = [~probes.inactive_units(z) for z, _ in hidden]
-            now_passes = [~probes.dead_units(probes.derivative(act, z), dead_threshold) for act, (z, _) in zip(model.acts, hidden)]
-            fires = now_fires if fires is None else [a | b for a, b in zip(fires, now_fires)]
-            passes = now_passes if passes is None else [a | b for a, b in zip(passes, now_passes)]
-    never = lambda masks: torch.stack([(~m).float().mean(dim=1) for m in masks])  # noqa: E731
-    return loss_sum / n, err_sum / n, never(fires), never(passes)
-
-
-def with_whole_set(layers: pd.DataFrame, fractions: dict) -> pd.DataFrame:
-    """``layers`` with per-layer ``inactive_full`` and ``dead_full`` (whole training set) at the epochs in
-    ``fractions`` ({epoch: (inactive, dead)}, each (layers, K)); NaN at the other probes."""
-    rows = [pd.DataFrame(dict(epoch=epoch, layer=np.repeat(np.arange(len(inactive)) + 1, inactive.shape[1]),
-                              model=np.tile(np.arange(inactive.shape[1]), len(inactive)),
-                              inactive_full=inactive.reshape(-1).cpu().numpy(), dead_full=dead.reshape(-1).cpu().numpy()))
-            for epoch, (inactive, dead) in fractions.items()]
-    return layers.merge(pd.concat(rows), on=["model", "epoch", "layer"], how="left")
