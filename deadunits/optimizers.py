@@ -11,23 +11,29 @@ class StackedSGD:
     """SGD with momentum (PyTorch's definition) and one learning rate per model.
 
     SGD with momentum is linear in the gradient, so model k's learning rate is folded into its loss
-    (``loss_weight``) and PyTorch's fused SGD runs with lr=1: one pass over memory per parameter.
+    (``loss_weight``) and PyTorch's fused SGD kernel runs with lr=1: one pass over memory per parameter.
+    The kernel is called directly: ``torch.optim.SGD`` gives the same numbers but imports torch._dynamo
+    on its first step, about 2 s of every training job.
     A stopped (diverged) model gets its gradient and momentum zeroed, so it never moves again.
     """
 
     def __init__(self, params, lrs, settings):
-        self.params, self.loss_weight = list(params), lrs
-        self.opt = torch.optim.SGD(self.params, lr=1.0, momentum=settings.momentum, fused=True)
+        self.params, self.loss_weight, self.momentum = list(params), lrs, float(settings.momentum)
+        self.buffers = None  # momentum buffers, filled by the first step
 
     def step(self, active):
+        grads = [p.grad for p in self.params]
         if not bool(active.all()):  # a diverged model's gradients may be NaN
-            for p in self.params:
+            for i, (p, g) in enumerate(zip(self.params, grads)):
                 stopped = per_model(~active, p)
-                p.grad.masked_fill_(stopped, 0.0)
-                buffer = self.opt.state.get(p, {}).get("momentum_buffer")
-                if buffer is not None:
-                    buffer.masked_fill_(stopped, 0.0)
-        self.opt.step()
+                g.masked_fill_(stopped, 0.0)
+                if self.buffers:
+                    self.buffers[i].masked_fill_(stopped, 0.0)
+        first = self.buffers is None
+        if first:
+            self.buffers = [torch.empty_like(g) for g in grads] if self.momentum else []
+        torch._fused_sgd_(self.params, grads, self.buffers, weight_decay=0.0, momentum=self.momentum, lr=1.0,
+                          dampening=0.0, nesterov=False, maximize=False, is_first_step=first and bool(self.momentum))
 
 
 class StackedAdam:
