@@ -5,8 +5,9 @@ lr 0.05, batch 64, 10 epochs, 32 models. Contenders, each warmed up first (a fir
 second of one-time set-up), then timed ``--repeats`` times; each figure is the median:
 
 * plain: the textbook loop, one model at a time (nn.Sequential, DataLoader, torch.optim.SGD);
-* plain+probes: the same, plus the stacked trainer's probes at the same epochs: DeadUnitMonitor on
-  the probe set and a test pass at every probed epoch, and the whole training set at the end;
+* plain+probes: the same, plus the stacked trainer's other work at the same epochs: a validation pass
+  after every epoch; DeadUnitMonitor and a test pass at every probed epoch, on the probe set, or at
+  init and at the end on the whole training set;
 * vmap+probes: a torch.func ensemble (stack_module_state + functional_call + vmap) with those probes;
 * stacked: ``train_stack`` (its probes included; its training seconds are timed apart);
 * floor: the training's batched matrix multiplies alone at the stacked shapes, back to back.
@@ -63,8 +64,9 @@ def plain_net(data, seed, device):
     return stack.export(0).to(device)
 
 
-def plain_probe(net, data, settings, whole=False):
-    """What the stacked trainer measures at a probe, for one nn.Sequential: unit statistics (hooks) and a test pass."""
+def plain_probe(net, data, settings, whole):
+    """What the stacked trainer measures at a probe, for one nn.Sequential: unit statistics (hooks) on the probe
+    set (``whole``: on every training example) and a test pass."""
     x = data.x_train if whole else data.x_train[: settings.probe_size]
     with DeadUnitMonitor(net, dormant_tau=settings.dormant_tau) as monitor:
         monitor.measure([x[i : i + settings.probe_size] for i in range(0, len(x), settings.probe_size)])
@@ -73,7 +75,7 @@ def plain_probe(net, data, settings, whole=False):
 
 
 def plain_loop(data, settings, n_models, device, probed):
-    """The textbook loop, one model after another; with ``probed``, the stacked trainer's probes at the same epochs."""
+    """The textbook loop, one model after another; with ``probed``, the stacked trainer's validation and probes."""
     schedule = settings.probe_schedule()
     for seed in range(n_models):
         net = plain_net(data, seed, device)
@@ -81,40 +83,44 @@ def plain_loop(data, settings, n_models, device, probed):
                                              batch_size=BATCH, shuffle=True, generator=torch.Generator().manual_seed(seed))
         opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
         if probed:
-            plain_probe(net, data, settings)
+            plain_probe(net, data, settings, whole=True)
         for epoch in range(1, settings.epochs + 1):
             for x, y in loader:
                 loss = F.cross_entropy(net(x), y)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+            if probed:
+                with torch.no_grad():
+                    F.cross_entropy(net(data.x_val), data.y_val)
             if probed and epoch in schedule:
-                plain_probe(net, data, settings)
-        if probed:
-            plain_probe(net, data, settings, whole=True)
+                plain_probe(net, data, settings, whole=epoch == settings.epochs)
 
 
 def vmap_ensemble(data, settings, n_models, device):
-    """A torch.func ensemble: parameters stacked, one vmapped forward, the same probes as the stacked trainer."""
+    """A torch.func ensemble: parameters stacked, one vmapped forward, the stacked trainer's validation and probes."""
     nets = [plain_net(data, seed, device) for seed in range(n_models)]
     params, buffers = stack_module_state(nets)
     base = copy.deepcopy(nets[0]).to("meta")
     forward = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))
     weights = [(params[f"{2 * i}.weight"], params[f"{2 * i}.bias"]) for i in range(DEPTH)]
 
-    def probe(x):
+    def probe(whole):
+        x = data.x_train if whole else data.x_train[: settings.probe_size]
         with torch.no_grad():
-            h = x.expand(n_models, *x.shape)
-            for w, b in weights:
-                z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
-                h = torch.relu(z)
-                probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.dead_threshold, settings.dormant_tau)
+            for start in range(0, len(x), settings.probe_size):
+                h = x[start : start + settings.probe_size].expand(n_models, -1, -1)
+                for w, b in weights:
+                    z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+                    h = torch.relu(z)
+                    probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.dead_threshold,
+                                       settings.dormant_tau)
             forward(params, buffers, data.x_test.expand(n_models, *data.x_test.shape))
 
     opt = torch.optim.SGD(params.values(), lr=LR, momentum=MOMENTUM)
     generators = [torch.Generator().manual_seed(seed) for seed in range(n_models)]
     schedule, n = settings.probe_schedule(), len(data.x_train)
-    probe(data.x_train[: settings.probe_size])
+    probe(whole=True)
     for epoch in range(1, settings.epochs + 1):
         order = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
         for start in range(0, n, BATCH):
@@ -124,10 +130,10 @@ def vmap_ensemble(data, settings, n_models, device):
             opt.zero_grad()
             loss.mean(1).sum().backward()
             opt.step()
+        with torch.no_grad():
+            forward(params, buffers, data.x_val.expand(n_models, *data.x_val.shape))
         if epoch in schedule:
-            probe(data.x_train[: settings.probe_size])
-    for start in range(0, n, settings.probe_size):
-        probe(data.x_train[start : start + settings.probe_size])
+            probe(whole=epoch == settings.epochs)
 
 
 def stacked(data, settings, n_models, device):
