@@ -50,7 +50,7 @@ def _cell_of(runs):
 
 JOB_PARTS = {"train_s": "training", "probe_s": "probing", "validate_s": "validation and epoch-end bookkeeping",
              "setup_s": "building and initialising stacks and tables", "startup_s": "process start-up (interpreter and imports)",
-             "load_s": "loading data", "write_s": "writing results"}  # timing.json, written by scripts/train.py
+             "load_s": "loading data", "write_s": "writing results"}  # a job's timing.json, written by scripts/train.py
 
 
 @finding("study")
@@ -59,18 +59,18 @@ def study(t, runs):
     runs, bench, inside = t["all_runs"], t["bench"], t["timing"].reindex(columns=list(JOB_PARTS)).sum()
     cells, total, outcomes = _cell_of(runs), t["bench"].s.sum(), runs[~runs.failed].outcome.value_counts()
     parts = ", ".join(f"{inside[k]:.0f} s ({inside[k] / total:.0%}) {label}" for k, label in JOB_PARTS.items())
-    numbers = dict(models=len(runs), jobs=cells.nunique(), job_s=total,
+    numbers = dict(models=len(runs), cells=cells.nunique(), jobs=len(t["timing"]), job_s=total,
                    **{f"{k.removesuffix('_s')}_share": inside[k] / total for k in JOB_PARTS},
-                   diverged=int(runs.diverged.sum()), failed_jobs=cells[runs.failed].nunique(),
+                   diverged=int(runs.diverged.sum()), failed_cells=cells[runs.failed].nunique(),
                    **{f"outcome_{name}": int(count) for name, count in outcomes.items()})
-    text = (f"**{len(runs)} models** in **{cells.nunique()} training jobs** "
+    text = (f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t['timing'])} jobs** "
             f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
             f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
             f"depths {sorted(runs.depth.unique().tolist())}. "
             f"Training jobs took {total:.0f} s of job time in all (longest {bench.s.max():.1f} s); "
             f"of that, {parts}, and the rest ({1 - inside.sum() / total:.0%}) Snakemake's job handling and process exit. "
             f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
-            f"{cells[runs.failed].nunique()} training jobs failed. By outcome: {outcomes.get('trained', 0)} trained, "
+            f"{cells[runs.failed].nunique()} cells failed. By outcome: {outcomes.get('trained', 0)} trained, "
             f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 times the best "
             f"constant prediction's), {outcomes.get('diverged', 0)} diverged.")
     failed = runs[runs.failed]

@@ -1,9 +1,11 @@
 """From config.yaml to training jobs: expand experiments into cells, check names before any work.
 
 A cell is one stack: an experiment's (dataset, activation, init, optimizer, hidden widths) and a block
-of seeds, with every learning rate of that optimizer trained alongside. Its id is also its path
-under results/train/, so adding an activation, init, dataset, depth or seed block adds cells and
-leaves every existing one (and its files) alone.
+of seeds, with every learning rate of that optimizer trained alongside. A training job is every cell
+that differs only in its hidden widths, trained one after another in one process (a process start
+costs about 2 s, mostly importing torch). Ids are paths under results/train/: the job's, then the
+cell's widths, so adding an activation, init, dataset, optimizer or seed block adds jobs and leaves
+every existing one (and its files) alone; adding a depth or width retrains its experiment's jobs.
 """
 import copy
 import itertools
@@ -154,7 +156,7 @@ def plan_cells(config: dict) -> dict:
             key = dict(experiment=exp_name, dataset=dataset, activation=activation, init=init, optimizer=optimizer,
                        depth=depth, width=max(widths), layer_widths=label, seeds=f"{lo}-{hi}")
             shape = f"w{widths[0]}" if len(set(widths)) == 1 else f"w{label}"
-            cell_id = f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/d{depth}-{shape}/s{lo}-{hi}"
+            cell_id = f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/s{lo}-{hi}/d{depth}-{shape}"
             cells[cell_id] = canonical(dict(
                 key=key, widths=widths, lrs=list(lrs), seeds=list(range(lo, hi + 1)),
                 dataset_spec=config["datasets"][dataset],
@@ -167,6 +169,14 @@ def plan_cells(config: dict) -> dict:
     if not cells:
         raise ConfigError("the config plans no training job: every experiment's grid is empty")
     return cells
+
+
+def training_jobs(cells: dict) -> dict:
+    """{job id: {cell id: cell}}: a job is the cells whose ids differ only in the last part (the hidden widths)."""
+    jobs = {}
+    for cell_id, cell in cells.items():
+        jobs.setdefault(cell_id.rsplit("/", 1)[0], {})[cell_id] = cell
+    return jobs
 
 
 def shapes(name: str, experiment: dict) -> list:

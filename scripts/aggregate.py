@@ -7,10 +7,10 @@ from deadunits.io import atomic_write, read_parquet, write_parquet
 from deadunits.summary import CELL_KEYS, summary_table
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
-runs = pd.concat([read_parquet(p) for p in snakemake.input.runs], ignore_index=True)
+runs = pd.concat([read_parquet(p) for p in snakemake.params.runs], ignore_index=True)
 keys = runs[["run_id"] + CELL_KEYS + ["seed", "diverged", "outcome"]]
 for name in ("curves", "layers"):
-    table = pd.concat([read_parquet(p) for p in getattr(snakemake.input, name)], ignore_index=True)
+    table = pd.concat([read_parquet(p) for p in getattr(snakemake.params, name)], ignore_index=True)
     write_parquet(keys.merge(table.drop(columns="model"), on="run_id", validate="one_to_many"), getattr(snakemake.output, name))
 write_parquet(runs.drop(columns="model"), snakemake.output.runs)
 

@@ -80,7 +80,7 @@ def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
 
 def test_study_lists_failed_cells():
     text, numbers = FINDINGS.get("study")(synthetic_tables(failed=True), None)
-    assert numbers["failed_jobs"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
+    assert numbers["failed_cells"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
     assert "By outcome: 8 trained, 0 untrained" in text and numbers["outcome_trained"] == 8
     assert numbers["train_share"] == 0.7 and numbers["load_share"] == 0.05 and numbers["validate_share"] == 0
     assert "28 s (70%) training" in text and "the rest (15%)" in text  # 40 s of jobs, 28 + 3 + 1 + 2 of them inside

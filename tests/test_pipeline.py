@@ -10,7 +10,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from deadunits.study import ConfigError, plan_cells, resolve_config
+from deadunits.study import ConfigError, plan_cells, resolve_config, training_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
@@ -57,7 +57,7 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     html = (tiny_run / "report/report.html").read_text()
     assert html.count("data:image/png;base64") >= len(config["figures"]), "figures embedded"
     assert "def finding_" not in html, "code hidden"
-    assert re.search(r"\d+ models(</strong>)? in (<strong>)?\d+ training jobs", html)
+    assert re.search(r"\d+ models(</strong>)? in (<strong>)?\d+ cells(</strong>)?, trained by (<strong>)?\d+ jobs", html)
     assert (tiny_run / "results/benchmarks/aggregate.tsv").exists()
 
 
@@ -68,8 +68,8 @@ def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, t
     extended = tmp_path / "extended.yaml"
     extended.write_text(yaml.safe_dump(config))
     jobs = planned_jobs(snakemake(tiny_run, "-n", config=extended))
-    assert jobs == {"train": 2, "aggregate": 1, "claims": 1, "figures": 1, "findings": 1, "report": 1, "all": 1,
-                    "total": 8}
+    assert jobs == {"train": 1, "aggregate": 1, "claims": 1, "figures": 1, "findings": 1, "report": 1, "all": 1,
+                    "total": 7}  # one job: the new activation's two depths
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -140,7 +140,10 @@ def test_per_layer_widths_pair_with_the_depth_of_their_length():
     cells = {i: c for i, c in plan_cells(config).items() if c["key"]["experiment"] == "grid"}
     shapes = {(c["key"]["depth"], c["key"]["width"], c["key"]["layer_widths"], tuple(c["widths"])) for c in cells.values()}
     assert shapes == {(2, 4, "4x2", (4, 4)), (4, 4, "4x4", (4, 4, 4, 4)), (2, 8, "8-2", (8, 2))}
-    assert any("/d2-w8-2/" in i for i in cells) and any("/d4-w4/" in i for i in cells)
+    assert any(i.endswith("/d2-w8-2") for i in cells) and any(i.endswith("/d4-w4") for i in cells)
+    jobs = training_jobs(cells)
+    assert sorted(len(job) for job in jobs.values()) == [3, 3], "each job: one activation's three shapes"
+    assert all(cell_id.startswith(f"{job}/") for job, job_cells in jobs.items() for cell_id in job_cells)
 
 
 def test_default_config_is_valid_and_large_enough():
@@ -169,7 +172,7 @@ def test_renaming_an_init_a_claim_needs_fails_naming_both():
 
 def test_a_config_of_its_own_plans_only_its_study(tmp_path):
     jobs = planned_jobs(snakemake(tmp_path, "-n"))
-    assert jobs["train"] == len(plan_cells(yaml.safe_load(TINY.read_text())))  # 7, not the default study's 93 more
+    assert jobs["train"] == len(training_jobs(plan_cells(yaml.safe_load(TINY.read_text()))))  # 5, not the default study's
 
 
 def test_paper_overlay_holds_only_what_differs_from_the_default():

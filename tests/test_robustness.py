@@ -49,8 +49,8 @@ def test_a_failing_cell_is_reported_and_the_study_goes_on(tmp_path):
     assert broken.error.str.contains("only one element tensors").all()
     assert not runs[runs.activation == "relu"].failed.any()
     html = (tmp_path / "report/report.html").read_text()
-    assert "Failed cells" in html and "grid/digits/broken/he/sgd/d2-w16/s0-1" in html
-    assert "cell failed" in (tmp_path / "results/logs/train/grid/digits/broken/he/sgd/d2-w16/s0-1.log").read_text()
+    assert "Failed cells" in html and "grid/digits/broken/he/sgd/s0-1/d2-w16" in html
+    assert "cell failed" in (tmp_path / "results/logs/train/grid/digits/broken/he/sgd/s0-1.log").read_text()
 
 
 def test_kill_and_resume_retrains_nothing_that_finished(tmp_path):
@@ -59,21 +59,22 @@ def test_kill_and_resume_retrains_nothing_that_finished(tmp_path):
                             start_new_session=True)
     finished = []
     deadline = time.time() + 300
-    while time.time() < deadline and len(finished) < 2:
-        finished = sorted((tmp_path / "results/train").glob("**/timing.json"))
+    while time.time() < deadline and len(finished) < 2:  # a job's own timing.json (in s<lo>-<hi>/) comes last
+        finished = sorted((tmp_path / "results/train").glob("**/s*/timing.json"))
         time.sleep(0.2)
-    time.sleep(3)  # let snakemake record those cells as finished; cells finishing meanwhile may be rerun
+    time.sleep(3)  # let snakemake record those jobs as finished; jobs finishing meanwhile may be rerun
     os.killpg(proc.pid, signal.SIGKILL)  # snakemake and every job it started
     proc.wait()
-    assert finished, "no cell finished before the kill"
+    assert finished, "no job finished before the kill"
     assert not (tmp_path / "report/report.html").exists(), "killed before the end"
-    before = {p.parent: p.parent.joinpath("runs.parquet").stat().st_mtime_ns for p in finished}
+    before = {cell: cell.stat().st_mtime_ns for job in finished for cell in job.parent.glob("d*/runs.parquet")}
     assert run(tmp_path, config, "--unlock").returncode == 0  # Snakemake's lock outlives a SIGKILL by design
     result = run(tmp_path, config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "report/report.html").exists()
+    assert before, "the finished jobs hold cells"
     for cell, mtime in before.items():
-        assert cell.joinpath("runs.parquet").stat().st_mtime_ns == mtime, f"{cell} was retrained"
+        assert cell.stat().st_mtime_ns == mtime, f"{cell} was retrained"
     assert not list(tmp_path.glob("results/**/.*.tmp*")), "no temporary file left behind"
 
 
@@ -88,10 +89,11 @@ def small_run(tmp_path_factory):
 
 def test_rerun_from_scratch_is_bit_identical(small_run):
     workdir, config = small_run
-    cell = workdir / "results/train/collapse/abs1d/relu/rai/adam/d4-w2/s0-19"
+    job = workdir / "results/train/collapse/abs1d/relu/rai/adam/s0-19"
+    cell = job / "d4-w2"
     before = {name: cell.joinpath(name).read_bytes() for name in ("runs.parquet", "curves.parquet", "layers.parquet")}
     stamp = cell.joinpath("runs.parquet").stat().st_mtime_ns
-    result = run(workdir, config, "--forcerun", str((cell / "runs.parquet").relative_to(workdir)), "--until", "aggregate")
+    result = run(workdir, config, "--forcerun", str(job.relative_to(workdir)), "--until", "aggregate")
     assert result.returncode == 0, result.stderr[-3000:]
     assert cell.joinpath("runs.parquet").stat().st_mtime_ns != stamp, "the cell was trained again"
     for name, content in before.items():
@@ -100,13 +102,13 @@ def test_rerun_from_scratch_is_bit_identical(small_run):
 
 def test_progress_is_logged(small_run):
     workdir, _ = small_run
-    log = (workdir / "results/logs/train/collapse/abs1d/relu/he/adam/d4-w2/s0-19.log").read_text()
+    log = (workdir / "results/logs/train/collapse/abs1d/relu/he/adam/s0-19.log").read_text()
     assert "epoch 2/2: 20 models (0 diverged)" in log and "s left" in log
 
 
 def test_damaged_results_file_stops_before_any_work(small_run, tmp_path):
     workdir, config = small_run
-    target = workdir / "results/train/collapse/abs1d/relu/he/adam/d4-w2/s0-19/runs.parquet"
+    target = workdir / "results/train/collapse/abs1d/relu/he/adam/s0-19/d4-w2/runs.parquet"
     good = target.read_bytes()
     tables = workdir / "results/tables/runs.parquet"
     stamp = tables.stat().st_mtime_ns

@@ -1,11 +1,12 @@
-# Validate the config, then expand its experiments into training cells (deadunits/study.py).
+# Validate the config, then expand its experiments into cells and training jobs (deadunits/study.py).
+import re
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from deadunits.figures import figure_fn
 from deadunits.io import check_readable
-from deadunits.study import canonical, cell_cost, plan_cells, resolve_config
+from deadunits.study import canonical, cell_cost, plan_cells, resolve_config, training_jobs
 
 # config.yaml, a config of its own (--configfile), or an overlay of config.yaml (extends:)
 study = resolve_config(config, Path(workflow.basedir) / "config.yaml")
@@ -13,16 +14,26 @@ config.clear()
 config.update(study)
 validate(config, "../schemas/config.schema.yaml")
 CELLS = plan_cells(config)
+JOBS = training_jobs(CELLS)
 
 
-def train_outputs(name):
-    return expand("results/train/{cell}/{name}", cell=CELLS, name=name)
+wildcard_constraints:
+    job="|".join(map(re.escape, JOBS)),
 
 
-check_readable(train_outputs("runs.parquet") + [f"results/tables/{t}.parquet" for t in ("runs", "curves", "layers")])
+def job_dirs():
+    """Each training job's output: a directory holding one folder per cell and the job's timing.json."""
+    return expand("results/train/{job}", job=JOBS)
+
+
+def cell_files(name):
+    return [f"results/train/{cell}/{name}" for cell in CELLS]
+
+
+check_readable(cell_files("runs.parquet") + [f"results/tables/{t}.parquet" for t in ("runs", "curves", "layers")])
 
 
 def train_resources(wildcards):
-    """Per-job memory and runtime for cluster executors, scaled by the cell's size."""
-    gflop = cell_cost(CELLS[wildcards.cell]) / 1e9
-    return {"mem_mb": 2000 + int(gflop * 2), "runtime": 10 + int(gflop / 600)}
+    """Per-job memory and runtime for cluster executors, scaled by the size of the job's largest and all its cells."""
+    gflop = [cell_cost(cell) / 1e9 for cell in JOBS[wildcards.job].values()]
+    return {"mem_mb": 2000 + int(max(gflop) * 2), "runtime": 10 + int(sum(gflop) / 600)}

@@ -6,10 +6,12 @@ rule findings:
         claims_status=rules.claims.output.status,
         lengths=rules.simulate.output.lengths,
         cost=rules.activation_cost.output.cost,
-        benchmarks=expand("results/benchmarks/train/{cell}.tsv", cell=CELLS),
-        timings=train_outputs("timing.json"),
+        benchmarks=expand("results/benchmarks/train/{job}.tsv", job=JOBS),
+        jobs=job_dirs(),
     output:
         findings="results/tables/findings.csv",
+    params:
+        timings=[f"{job}/timing.json" for job in job_dirs()],
     log:
         "results/logs/findings.log",
     script:

@@ -11,19 +11,15 @@ rule dataset:
 
 rule train:
     input:
-        data=lambda wildcards: f"results/datasets/{CELLS[wildcards.cell]['key']['dataset']}.pt",
+        data=lambda wildcards: f"results/datasets/{next(iter(JOBS[wildcards.job].values()))['key']['dataset']}.pt",
     output:
-        runs="results/train/{cell}/runs.parquet",
-        curves="results/train/{cell}/curves.parquet",
-        layers="results/train/{cell}/layers.parquet",
-        weights="results/train/{cell}/weights.pt",
-        timing="results/train/{cell}/timing.json",
+        directory("results/train/{job}"),
     params:
-        cell=lambda wildcards: CELLS[wildcards.cell],
+        cells=lambda wildcards: JOBS[wildcards.job],
     log:
-        "results/logs/train/{cell}.log",
+        "results/logs/train/{job}.log",
     benchmark:
-        "results/benchmarks/train/{cell}.tsv"
+        "results/benchmarks/train/{job}.tsv"
     threads: config.get("threads", 1)
     resources:
         mem_mb=lambda wildcards: train_resources(wildcards)["mem_mb"],
