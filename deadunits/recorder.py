@@ -46,7 +46,9 @@ class ProbeRecorder:
             collapsed = probes.collapsed(out)
             stats = [probes.layer_stats(z, h, d, s.dead_threshold, s.dormant_tau) for (z, h), d in zip(pre, dphi)]
             histories = self._unit_histories([st["inactive_mask"] for st in stats])
-            full = self._whole_set(out, pre, dphi) if whole_set else {}
+            first = self._chunk_sums(out, self.y_probe, pre, dphi) if whole_set else None
+            del out, pre, dphi  # the whole-set pass holds one chunk's activations at a time
+            full = self._whole_set(first) if whole_set else {}
         nan = torch.full((k,), math.nan)
         self.curves.append(pd.DataFrame(dict(
             model=range(k), epoch=epoch, train_loss=_numpy(train_loss), train_error=_numpy(train_err),
@@ -57,23 +59,27 @@ class ProbeRecorder:
         self.seconds += time.perf_counter() - started
         self.examples += (len(self.data.x_train) if whole_set else len(self.x_probe)) + len(self.data.x_test)
 
-    def _whole_set(self, out, pre, dphi):
+    def _chunk_sums(self, out, y, pre, dphi):
+        """Loss and error summed over one chunk of inputs, and per layer (K, W) masks of the units active, and
+        passing gradient, on some input of it."""
+        loss, err = loss_and_error(out, shared_targets(y, out.shape[0]), self.data.is_regression)
+        fires = [~probes.inactive_units(z) for z, _ in pre]
+        passes = [~probes.dead_units(d, self.settings.dead_threshold) for d in dphi]
+        return loss * len(y), err * len(y), fires, passes
+
+    def _whole_set(self, first):
         """Loss, error and never-active / never-passing fractions ((layers, K) each) over every training example,
-        ``probe_size`` at a time, starting from the probe set's pass (``out``, ``pre``, ``dphi``)."""
-        x_train, y_train, chunk, s = self.data.x_train, self.data.y_train, len(self.x_probe), self.settings
-        loss_sum, err_sum = 0.0, 0.0
-        fires = passes = None  # per layer (K, W): active, and passing gradient, on some example so far
-        for start in range(0, len(x_train), chunk):
-            if start:
-                out, pre = self.model(x_train[start : start + chunk], keep=True)
-                dphi = [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
-            loss, err = loss_and_error(out, shared_targets(y_train[start : start + chunk], out.shape[0]),
-                                       self.data.is_regression)
-            loss_sum, err_sum = loss_sum + loss * out.shape[1], err_sum + err * out.shape[1]
-            now_fires = [~probes.inactive_units(z) for z, _ in pre]
-            now_passes = [~probes.dead_units(d, s.dead_threshold) for d in dphi]
-            fires = now_fires if fires is None else [a | b for a, b in zip(fires, now_fires)]
-            passes = now_passes if passes is None else [a | b for a, b in zip(passes, now_passes)]
+        ``probe_size`` at a time, from the probe set's chunk sums (``first``) on."""
+        x_train, y_train, chunk = self.data.x_train, self.data.y_train, len(self.x_probe)
+        loss_sum, err_sum, fires, passes = first
+        for start in range(chunk, len(x_train), chunk):
+            x, y = x_train[start : start + chunk], y_train[start : start + chunk]
+            out, pre = self.model(x, keep=True)
+            dphi = [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
+            loss, err, now_fires, now_passes = self._chunk_sums(out, y, pre, dphi)
+            loss_sum, err_sum = loss_sum + loss, err_sum + err
+            fires = [a | b for a, b in zip(fires, now_fires)]
+            passes = [a | b for a, b in zip(passes, now_passes)]
         never = lambda masks: torch.stack([(~m).float().mean(dim=1) for m in masks])  # noqa: E731
         return dict(loss=loss_sum / len(x_train), error=err_sum / len(x_train), inactive_full=never(fires),
                     dead_full=never(passes))
