@@ -1,4 +1,4 @@
-"""Activation registry. Each entry builds a module that acts elementwise on (models, batch, units).
+"""Activation registry. Each entry builds a module that acts elementwise on (models, units, batch).
 
 Config entries look like ``{"fn": "leaky_relu", "negative_slope": 0.1}`` or, for anything torch (or
 another package) provides, ``{"fn": "torch.nn:Hardswish"}``. A new activation is one entry below.
@@ -29,14 +29,14 @@ class StackedPReLU(nn.Module):
 
     def __init__(self, n_models: int, width: int, init: float = 0.25, shared: bool = False):
         super().__init__()
-        self.weight = nn.Parameter(torch.full((n_models, 1, 1 if shared else width), float(init)))
+        self.weight = nn.Parameter(torch.full((n_models, 1 if shared else width, 1), float(init)))
 
     def forward(self, z):
         return torch.where(z >= 0, z, self.weight * z)
 
     def export(self, i: int) -> nn.PReLU:
         """Model ``i``'s slopes as an ordinary ``nn.PReLU``."""
-        slopes = self.weight.detach()[i, 0]
+        slopes = self.weight.detach()[i, :, 0]
         single = nn.PReLU(num_parameters=slopes.numel())
         single.weight.data.copy_(slopes)
         return single

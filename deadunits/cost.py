@@ -10,8 +10,8 @@ from deadunits.activations import build_activation
 from deadunits.stats import bootstrap_ci
 
 
-def activation_cost(activations: dict, shape=(64, 256, 512), rounds: int = 15) -> pd.DataFrame:
-    """Seconds for forward + backward of each activation on the same tensor, relative to ReLU.
+def activation_cost(activations: dict, shape=(64, 512, 256), rounds: int = 15) -> pd.DataFrame:
+    """Seconds for forward + backward of each activation on the same (models, units, batch) tensor, relative to ReLU.
 
     The activations are timed in turn, round after round, so that a slower or busier moment of the
     machine hits them all alike instead of whichever was timed then. ``relative_to_relu`` is the mean
@@ -19,7 +19,7 @@ def activation_cost(activations: dict, shape=(64, 256, 512), rounds: int = 15) -
     wobble from run to run, and a verdict must not hang on the wobble.
     """
     z0 = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
-    acts = {name: build_activation(spec, shape[0], shape[2]) for name, spec in activations.items()}
+    acts = {name: build_activation(spec, shape[0], shape[1]) for name, spec in activations.items()}
     times, errors = {name: [] for name in acts}, {}
 
     def once(act):

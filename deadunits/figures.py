@@ -57,7 +57,7 @@ def _final(table: pd.DataFrame) -> pd.DataFrame:
 def activation_functions(tables, config, experiment):
     """Each activation of the study and its derivative on [-4, 4] (PReLU at its initial slope)."""
     plt, sns = _plt()
-    z = torch.linspace(-4, 4, 401).view(1, 1, -1)
+    z = torch.linspace(-4, 4, 401).view(1, -1, 1)  # one model, 401 units (PReLU: one slope each), one input
     rows = []
     trained = set(tables["runs"].activation)
     for name, spec in config["activations"].items():

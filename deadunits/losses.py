@@ -6,13 +6,13 @@ import torch.nn.functional as F
 
 
 def loss_and_error(out, y, regression: bool):
-    """Per-model mean loss and error rate (error is NaN for regression) over a (K, batch) block."""
+    """Per-model mean loss and error rate (error is NaN for regression) of (K, outputs, batch) outputs against
+    (K, batch) class labels or (K, batch, outputs) regression targets."""
     if regression:
-        loss = (out - y).pow(2).mean(dim=(1, 2))
+        loss = (out - y.transpose(1, 2)).pow(2).mean(dim=(1, 2))
         return loss, torch.full_like(loss, math.nan)
-    k, b, c = out.shape
-    loss = F.cross_entropy(out.reshape(k * b, c), y.reshape(k * b), reduction="none").view(k, b).mean(1)
-    return loss, (out.argmax(-1) != y).float().mean(1)
+    loss = F.cross_entropy(out, y, reduction="none").mean(1)
+    return loss, (out.argmax(1) != y).float().mean(1)
 
 
 def shared_targets(y, k):

@@ -24,7 +24,7 @@ def born_dead(widths, depths, draws: int, probe_x: torch.Tensor, activation=None
             net.initialise(init, range(seed, seed + draws))
             with torch.no_grad():
                 out, hidden = net(probe_x, keep=True)
-            layer_dead_at = torch.stack([(z <= 0).all(-1) for z, _ in hidden])  # (L, K, P): no unit active
+            layer_dead_at = torch.stack([(z <= 0).all(1) for z, _ in hidden])  # (L, K, P): no unit active
             at_first = layer_dead_at[:, :, 0].any(0).double().numpy()
             mean, low, high, n = bootstrap_ci(at_first)
             rows.append(dict(activation=activation["fn"], init=init["fn"], width=width, depth=depth, n=n,
@@ -51,7 +51,7 @@ def length_variance(widths, depths, draws: int, in_dim: int = 10, seed=0) -> pd.
             net.initialise({"fn": "he_normal"}, range(seed, seed + draws))
             with torch.no_grad():
                 _, hidden = net(x, keep=True)
-            sq = hidden[-1][1].pow(2).sum(-1).flatten().double()
+            sq = hidden[-1][1].pow(2).sum(1).flatten().double()
             predicted = (1 + 5 / width) ** depth - 1
             rows.append(dict(width=width, depth=depth, sum_inv_width=depth / width, draws=draws,
                              normalised_variance=(sq.var() / sq.mean() ** 2).item(), predicted=predicted,

@@ -109,9 +109,9 @@ def vmap_ensemble(data, settings, n_models, device):
         x = data.x_train if whole else data.x_train[: settings.probe_size]
         with torch.no_grad():
             for start in range(0, len(x), settings.probe_size):
-                h = x[start : start + settings.probe_size].expand(n_models, -1, -1)
+                h = x[start : start + settings.probe_size].T.expand(n_models, -1, -1)  # (K, units, inputs)
                 for w, b in weights:
-                    z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+                    z = torch.baddbmm(b.unsqueeze(2), w, h)
                     h = torch.relu(z)
                     probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.dead_threshold,
                                        settings.dormant_tau)
@@ -143,14 +143,15 @@ def stacked(data, settings, n_models, device):
 
 
 def matmul_floor_seconds(data, settings, n_models, device):
-    """One stacked training run's matrix multiplies alone: per layer and step the forward h @ W, the weight
-    gradient h^T @ dz and (past the first layer) the input gradient dz @ W^T, back to back."""
+    """One stacked training run's matrix multiplies alone, in its layout (weights (K, out, in), activations
+    (K, units, batch)): per layer and step the forward W @ h, the weight gradient dz @ h^T and (past the
+    first layer) the input gradient W^T @ dz, back to back."""
     dims = [data.in_dim] + [WIDTH] * DEPTH + [data.out_dim]
     products = []
     for layer, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
-        h, w = torch.randn(n_models, BATCH, n_in, device=device), torch.randn(n_models, n_in, n_out, device=device)
-        dz = torch.randn(n_models, BATCH, n_out, device=device)
-        products += [(h, w), (h.transpose(1, 2), dz)] + ([(dz, w.transpose(1, 2))] if layer else [])
+        h, w = torch.randn(n_models, n_in, BATCH, device=device), torch.randn(n_models, n_out, n_in, device=device)
+        dz = torch.randn(n_models, n_out, BATCH, device=device)
+        products += [(w, h), (dz, h.transpose(1, 2))] + ([(w.transpose(1, 2), dz)] if layer else [])
     steps = -(-len(data.x_train) // BATCH) * settings.epochs
     return median_seconds(lambda: [torch.bmm(a, b) for a, b in products], 20, device) * steps
 

@@ -9,16 +9,16 @@ from deadunits.activations import build_activation
 
 
 def brute_force(z, h, dphi, threshold=1e-3, tau=0.1):
-    """The GUIDE §4 definitions, unit by unit, with Python loops."""
-    k, p, w = z.shape
+    """The GUIDE §4 definitions, unit by unit, with Python loops; tensors are (models, units, inputs)."""
+    k, w, p = z.shape
     out = {"inactive": [], "dead": [], "dormant": []}
     for m in range(k):
         inactive = dead = dormant = 0
-        means = [sum(abs(float(h[m, i, j])) for i in range(p)) / p for j in range(w)]
+        means = [sum(abs(float(h[m, j, i])) for i in range(p)) / p for j in range(w)]
         layer_mean = sum(means) / w
         for j in range(w):
-            inactive += all(float(z[m, i, j]) <= 0 for i in range(p))
-            dead += all(abs(float(dphi[m, i, j])) < threshold for i in range(p))
+            inactive += all(float(z[m, j, i]) <= 0 for i in range(p))
+            dead += all(abs(float(dphi[m, j, i])) < threshold for i in range(p))
             dormant += means[j] <= tau * layer_mean
         for name, count in zip(out, (inactive, dead, dormant)):
             out[name].append(count / w)
@@ -28,40 +28,40 @@ def brute_force(z, h, dphi, threshold=1e-3, tau=0.1):
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "tanh", "sigmoid", "elu"])
 def test_layer_stats_match_brute_force(name):
     gen = torch.Generator().manual_seed(0)
-    z = torch.randn(3, 20, 12, generator=gen) * 4
-    z[:, :, :4] = -z[:, :, :4].abs() - 0.5  # four units negative everywhere
-    z[0, :, 4] = 30.0  # saturates tanh/sigmoid
+    z = torch.randn(3, 12, 20, generator=gen) * 4  # 3 models, 12 units, 20 inputs
+    z[:, :4] = -z[:, :4].abs() - 0.5  # four units negative everywhere
+    z[0, 4] = 30.0  # saturates tanh/sigmoid
     act = build_activation({"fn": name})
     h, dphi = act(z), probes.derivative(act, z)
     stats = probes.layer_stats(z, h, dphi)
     expected = brute_force(z, h, dphi)
     for key in expected:
         assert torch.allclose(stats[key], expected[key]), key
-    assert torch.allclose(stats["bias_shift"], h.mean(1).median(1).values)  # median over units of unit means
+    assert torch.allclose(stats["bias_shift"], h.mean(2).median(1).values)  # median over units of unit means
     flat = h.double().reshape(3, -1)
     assert torch.allclose(stats["act_mean"].double(), flat.mean(1), rtol=1e-5, atol=1e-6)
     assert torch.allclose(stats["act_std"].double(), flat.std(1, correction=0), rtol=1e-4)
-    assert torch.allclose(stats["act_sq_length"].double(), h.double().pow(2).sum(2).mean(1), rtol=1e-4)
+    assert torch.allclose(stats["act_sq_length"].double(), h.double().pow(2).sum(1).mean(1), rtol=1e-4)
     assert torch.allclose(stats["sparsity"], (h == 0).float().mean((1, 2)))
 
 
 def hand_built_net():
     """Two models, 2 inputs, two hidden layers of 4 ReLU units; which units are dead is known by construction.
 
-    Weights are stored (model, in, out): ``w[:, :, j]`` feeds unit j."""
+    Weights are stored (model, out, in), as nn.Linear's: ``w[:, j]`` feeds unit j."""
     net = StackedMLP(2, 1, depth=2, width=4, activation={"fn": "relu"}, n_models=2)
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
         w1, b1 = net.weights[0], net.biases[0]
-        w1[:, :, 0] = torch.tensor([1.0, 0.0]); b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
+        w1[:, 0] = torch.tensor([1.0, 0.0]); b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
         b1[:, 1] = -1.0  # dead: constant -1
-        w1[:, :, 2] = torch.tensor([0.0, 1.0])  # alive half the time
+        w1[:, 2] = torch.tensor([0.0, 1.0])  # alive half the time
         b1[:, 3] = 2.0  # alive, constant
         b1[1, 0] = -10.0  # model 1: unit 0 dead too
-        net.weights[1][0, 0, :] = 1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
+        net.weights[1][0, :, 0] = 1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
         net.biases[1][1] = -1.0  # model 1, layer 2: all units dead -> the network's output is constant
-        net.weights[2][:, :, 0] = 1.0
+        net.weights[2][:, 0, :] = 1.0
     return net
 
 
@@ -77,7 +77,7 @@ def test_hand_built_network_dead_fractions_and_collapse():
 
 
 def test_sparsity_counts_exact_zeros_not_dead_units():
-    z = torch.tensor([[[1.0, -1.0], [-1.0, -2.0]]])  # unit 0 alive on one input, unit 1 dead
+    z = torch.tensor([[[1.0, -1.0], [-1.0, -2.0]]])  # (1 model, 2 units, 2 inputs): unit 0 alive on one, unit 1 dead
     stats = probes.layer_stats(z, torch.relu(z), (z > 0).float())
     assert stats["sparsity"].item() == 0.75 and stats["inactive"].item() == 0.5
 

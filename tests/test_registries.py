@@ -20,7 +20,7 @@ def test_activation_trains_in_a_stack(spec):
     model.initialise({"fn": "he_normal"}, range(4))
     out = model(torch.randn(4, 7, 3))
     out.pow(2).sum().backward()
-    assert out.shape == (4, 7, 2)
+    assert out.shape == (4, 2, 7)  # (models, outputs, batch)
     assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0 for p in model.weights)
 
 

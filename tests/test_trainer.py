@@ -45,7 +45,7 @@ def test_dead_on_the_whole_training_set_brute_force(moons):
     result = run(moons, lrs=(0.05, 2.0), seeds=(0, 1), epochs=2)
     with torch.no_grad():
         _, hidden = result.model(moons.x_train, keep=True)
-    dead = torch.stack([(z <= 0).all(dim=1) for z, _ in hidden]).float().mean(dim=(0, 2))
+    dead = torch.stack([(z <= 0).all(dim=-1) for z, _ in hidden]).float().mean(dim=(0, 2))  # z: (K, units, inputs)
     assert result.runs.dead_final_full.tolist() == pytest.approx(dead.tolist())
     assert (result.runs.dead_final_full <= result.runs.dead_final).all(), "the probe set is a subset of the training set"
     assert result.runs.dead_final_full.max() > 0, "lr 2.0 kills units, so the check has something to count"
@@ -66,7 +66,7 @@ def test_per_layer_widths_stack_and_count_units_over_the_whole_net(moons, tmp_pa
         assert torch.allclose(p[1], alone.model.state_dict()[name][0], atol=1e-5), name
     with torch.no_grad():
         _, hidden = stack.model(moons.x_train, keep=True)
-    inactive = torch.cat([(z <= 0).all(dim=1) for z, _ in hidden], dim=1).float().mean(dim=1)
+    inactive = torch.cat([(z <= 0).all(dim=-1) for z, _ in hidden], dim=1).float().mean(dim=1)
     assert stack.runs.inactive_final_full.tolist() == pytest.approx(inactive.tolist())
     assert stack.runs.inactive_final_full.max() > 0, "lr 2.0 kills units, so the weighting has something to weigh"
     probed = stack.layers[stack.layers.epoch == 2]
@@ -154,11 +154,16 @@ def test_saved_stack_loads_as_plain_sequential(moons, tmp_path):
     net = load_model(path, 2)
     assert isinstance(net, torch.nn.Sequential) and isinstance(net[0], torch.nn.Linear)
     x = moons.x_test[:10]
-    assert torch.allclose(net(x), result.model(x)[2], atol=1e-6)
+    assert torch.allclose(net(x), result.model(x)[2].T, atol=1e-6)
     first = load_model(path, 2, which="initial")
     assert not torch.allclose(first(x), net(x))
     with pytest.raises(IndexError, match="model index 3 out of range"):
         load_model(path, 3)
+    saved = torch.load(path, weights_only=True)
+    del saved["layout"]  # as an older deadunits saved it: weights (models, in, out)
+    torch.save(saved, path)
+    with pytest.raises(ValueError, match="saved by an older deadunits"):
+        load_model(path, 0)
 
 
 def test_bad_settings_fail_before_training(moons):
