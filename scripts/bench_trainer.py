@@ -14,7 +14,7 @@ second of one-time set-up), then timed ``--repeats`` times; each figure is the m
 
 Then models/s and peak memory per model for stacks of ``--scaling`` sizes (each in a fresh process).
 
-    python scripts/bench_trainer.py [--device auto] [--repeats 3] [--plain-models 4] [--scaling 8,32,128,512]
+    python scripts/bench_trainer.py [--device auto] [--repeats 3] [--plain-models 8] [--scaling 8,32,128,512]
 
 The last line is ``vs_plain=... vs_plain_probed=... vs_vmap=... of_floor=... probe_overhead=...``: stacked
 models/s over each peer's with the same work (vs_plain: stacked training alone against the plain
@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import torch
@@ -173,7 +174,13 @@ def scaling_child(n_models, device, epochs):
 
 
 def _max_rss():
-    """Peak resident memory of this process in bytes (Linux reports kilobytes)."""
+    """Peak resident memory of this process in bytes: Linux's VmHWM, which starts afresh at exec. (getrusage's
+    ru_maxrss keeps the forking parent's size across exec, so a child of this big benchmark reported ~250 MB
+    more than it ever used.)"""
+    status = Path("/proc/self/status")
+    if status.exists():
+        line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -184,7 +191,7 @@ def main():
     parser.add_argument("--device", default="auto")
     parser.add_argument("--models", type=int, default=32, help="models per stack (the reference cell: 32)")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--plain-models", type=int, default=4, help="models timed in the one-at-a-time loops")
+    parser.add_argument("--plain-models", type=int, default=8, help="models timed in the one-at-a-time loops")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per contender; the median counts")
     parser.add_argument("--scaling", default="8,32,128,512", help="stack sizes for models/s and memory ('' to skip)")
     parser.add_argument("--scaling-epochs", type=int, default=2)
