@@ -37,8 +37,7 @@ class ProbeRecorder:
         started = time.perf_counter()
         s, k, regression = self.settings, self.model.n_models, self.data.is_regression
         with torch.no_grad():
-            out, pre = self.model(self.x_probe, keep=True)
-            dphi = [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
+            out, pre, dphi = self._forward(self.x_probe)
             test_loss, test_err = loss_and_error(self.model(self.data.x_test), shared_targets(self.data.y_test, k),
                                                  regression)
             if train_loss is None:
@@ -59,6 +58,11 @@ class ProbeRecorder:
         self.seconds += time.perf_counter() - started
         self.examples += (len(self.data.x_train) if whole_set else len(self.x_probe)) + len(self.data.x_test)
 
+    def _forward(self, x):
+        """Outputs, each hidden layer's (pre-activation, activation) and phi'(pre-activation) on inputs ``x``."""
+        out, pre = self.model(x, keep=True)
+        return out, pre, [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
+
     def _chunk_sums(self, out, y, pre, dphi):
         """Loss and error summed over one chunk of inputs, and per layer (K, W) masks of the units active, and
         passing gradient, on some input of it."""
@@ -74,8 +78,7 @@ class ProbeRecorder:
         loss_sum, err_sum, fires, passes = first
         for start in range(chunk, len(x_train), chunk):
             x, y = x_train[start : start + chunk], y_train[start : start + chunk]
-            out, pre = self.model(x, keep=True)
-            dphi = [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
+            out, pre, dphi = self._forward(x)
             loss, err, now_fires, now_passes = self._chunk_sums(out, y, pre, dphi)
             loss_sum, err_sum = loss_sum + loss, err_sum + err
             fires = [a | b for a, b in zip(fires, now_fires)]
