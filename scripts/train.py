@@ -67,7 +67,7 @@ torch.set_num_threads(snakemake.threads)
 keep_freed_memory()
 device = resolve_device(snakemake.config.get("device", "auto"))
 load_started = time.perf_counter()
-data = read_dataset(snakemake.input.data)
+data = read_dataset(snakemake.input.data).to(device)  # once per job: train_stack's own .to(device) is then a no-op
 job_dir = Path(snakemake.output[0])
 job_timing = {"startup_s": startup_s, "load_s": time.perf_counter() - load_started, "cells": len(snakemake.params.cells)}
 for cell_id, cell in snakemake.params.cells.items():
