@@ -2,7 +2,8 @@
 
 Reference cell: scikit-learn digits, 4 hidden layers of 128, ReLU, He init, SGD with momentum 0.9,
 lr 0.05, batch 64, 10 epochs, 32 models. Contenders, each warmed up first (a first call pays about a
-second of one-time set-up), then timed ``--repeats`` times; each figure is the median:
+second of one-time set-up), then timed in ``--repeats`` rounds of one run each (a drift in the shared
+machine's speed hits all alike); each figure is the median:
 
 * plain: the textbook loop, one model at a time (nn.Sequential, DataLoader, torch.optim.SGD);
 * plain+probes: the same, plus the stacked trainer's other work at the same epochs: a validation pass
@@ -46,17 +47,20 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def median_seconds(run, repeats, device):
-    """Median wall seconds of ``run()`` over ``repeats`` calls, after one warm-up call."""
-    run()
-    times = []
-    for _ in range(repeats):
-        sync(device)
-        started = time.perf_counter()
+def interleaved_medians(contenders, repeats, device):
+    """Median wall seconds of each contender over ``repeats`` rounds, after one warm-up call each. A round runs
+    every contender once, so a drift in the shared machine's speed hits all of them alike."""
+    for run in contenders.values():
         run()
-        sync(device)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            sync(device)
+            started = time.perf_counter()
+            run()
+            sync(device)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 
 def plain_net(data, seed, device):
@@ -143,7 +147,7 @@ def stacked(data, settings, n_models, device):
     return result.timing
 
 
-def matmul_floor_seconds(data, settings, n_models, device):
+def matmul_floor(data, settings, n_models, device):
     """One stacked training run's matrix multiplies alone, in its layout (weights (K, out, in), activations
     (K, units, batch)): per layer and step the forward W @ h, the weight gradient dz @ h^T and (past the
     first layer) the input gradient W^T @ dz, back to back."""
@@ -154,7 +158,13 @@ def matmul_floor_seconds(data, settings, n_models, device):
         dz = torch.randn(n_models, n_out, BATCH, device=device)
         products += [(w, h), (dz, h.transpose(1, 2))] + ([(w.transpose(1, 2), dz)] if layer else [])
     steps = -(-len(data.x_train) // BATCH) * settings.epochs
-    return median_seconds(lambda: [torch.bmm(a, b) for a, b in products], 20, device) * steps
+
+    def run():
+        for _ in range(steps):
+            for a, b in products:
+                torch.bmm(a, b)
+
+    return run
 
 
 def scaling_child(n_models, device, epochs):
@@ -192,7 +202,7 @@ def main():
     parser.add_argument("--models", type=int, default=32, help="models per stack (the reference cell: 32)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--plain-models", type=int, default=8, help="models timed in the one-at-a-time loops")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per contender; the median counts")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds (each contender once per round); medians count")
     parser.add_argument("--scaling", default="8,32,128,512", help="stack sizes for models/s and memory ('' to skip)")
     parser.add_argument("--scaling-epochs", type=int, default=2)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -206,18 +216,21 @@ def main():
     k, p = args.models, args.plain_models
     print(f"device={device} threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
           f"probe epochs={settings.probe_schedule()} repeats={args.repeats} (median)")
-    plain = median_seconds(lambda: plain_loop(data, settings, p, device, probed=False), args.repeats, device) / p
-    plain_probed = median_seconds(lambda: plain_loop(data, settings, p, device, probed=True), args.repeats, device) / p
-    vmapped = median_seconds(lambda: vmap_ensemble(data, settings, k, device), args.repeats, device) / k
-    timings = []
-    total = median_seconds(lambda: timings.append(stacked(data, settings, k, device)), args.repeats, device) / k
+    timings = []  # the stacked trainer's own split of each run: training, probes
+    seconds = interleaved_medians(dict(
+        plain=lambda: plain_loop(data, settings, p, device, probed=False),
+        plain_probed=lambda: plain_loop(data, settings, p, device, probed=True),
+        vmapped=lambda: vmap_ensemble(data, settings, k, device),
+        total=lambda: timings.append(stacked(data, settings, k, device)),
+        floor=matmul_floor(data, settings, k, device)), args.repeats, device)
+    plain, plain_probed = seconds["plain"] / p, seconds["plain_probed"] / p
+    vmapped, total, floor = seconds["vmapped"] / k, seconds["total"] / k, seconds["floor"] / k
     train = statistics.median(t["train_s"] for t in timings[1:]) / k
     probe = statistics.median(t["probe_s"] for t in timings[1:]) / k
-    floor = matmul_floor_seconds(data, settings, k, device) / k
-    for name, seconds in [("plain", plain), ("plain+probes", plain_probed), ("vmap+probes", vmapped),
+    for name, value in [("plain", plain), ("plain+probes", plain_probed), ("vmap+probes", vmapped),
                           ("stacked", total), ("stacked training only", train), ("stacked probes", probe),
                           ("matmul floor", floor)]:
-        print(f"{name:>22}: {seconds:.4f} s/model ({1 / seconds:.1f} models/s)")
+        print(f"{name:>22}: {value:.4f} s/model ({1 / value:.1f} models/s)")
     for size in [int(s) for s in args.scaling.split(",") if s]:
         out = subprocess.run([sys.executable, __file__, "--device", str(device), "--child", str(size),
                               "--scaling-epochs", str(args.scaling_epochs)], capture_output=True, text=True, check=True)
