@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from deadunits import ACTIVATIONS, DATASETS, INITS, StackedMLP, build_activation, build_init, load_dataset
+from deadunits.activations import export_activation
 from deadunits.datasets import read_idx
 
 ACTIVATION_SPECS = [{"fn": name} for name in ACTIVATIONS] + [
@@ -22,6 +23,26 @@ def test_activation_trains_in_a_stack(spec):
     out.pow(2).sum().backward()
     assert out.shape == (4, 2, 7)  # (models, outputs, batch)
     assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0 for p in model.weights)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_stacked_prelu_equals_each_models_exported_prelu(shared):
+    """Same outputs and gradients as nn.PReLU, model by model, exact zeros in the input included."""
+    stacked = build_activation({"fn": "prelu", "shared": shared}, n_models=3, width=4)
+    with torch.no_grad():
+        stacked.weight.copy_(torch.rand_like(stacked.weight))
+    z = torch.randn(3, 4, 6)
+    z[:, :, 0] = 0.0
+    z.requires_grad_(True)
+    upstream = torch.randn(3, 4, 6)
+    stacked(z).backward(upstream)
+    for i in range(3):
+        alone, zi = export_activation(stacked, i), z.detach()[i].T.clone().requires_grad_(True)  # (batch, units)
+        out = alone(zi)
+        out.backward(upstream[i].T)
+        assert torch.equal(out.T, stacked(z)[i]) and torch.equal(zi.grad.T, z.grad[i])
+        assert torch.allclose(alone.weight.grad, stacked.weight.grad[i].sum(-1) if not shared else
+                              stacked.weight.grad[i].reshape(1), atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(INITS))
