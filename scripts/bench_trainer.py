@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from deadunits import DeadUnitMonitor, StackedMLP, TrainSettings, load_dataset, probes, train_stack
+from deadunits.io import provenance
 from deadunits.trainer import keep_freed_memory, resolve_device
 
 DEPTH, WIDTH, LR, BATCH, MOMENTUM = 4, 128, 0.05, 64, 0.9
@@ -214,7 +215,8 @@ def main():
     data = load_dataset({"fn": "digits"}).to(device)
     settings = TrainSettings(epochs=args.epochs, batch_size=BATCH)
     k, p = args.models, args.plain_models
-    print(f"device={device} threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
+    made_by = " ".join(f"{key}={value}" for key, value in provenance(device).items())
+    print(f"{made_by} threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
           f"probe epochs={settings.probe_schedule()} repeats={args.repeats} (median)")
     timings = []  # the stacked trainer's own split of each run: training, probes
     seconds = interleaved_medians(dict(
