@@ -151,19 +151,25 @@ def stacked(data, settings, n_models, device):
 def matmul_floor(data, settings, n_models, device):
     """One stacked training run's matrix multiplies alone, in its layout (weights (K, out, in), activations
     (K, units, batch)): per layer and step the forward W @ h, the weight gradient dz @ h^T and (past the
-    first layer) the input gradient W^T @ dz, back to back."""
+    first layer) the input gradient W^T @ dz, back to back; an epoch's last, partial minibatch at its size."""
     dims = [data.in_dim] + [WIDTH] * DEPTH + [data.out_dim]
-    products = []
-    for layer, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
-        h, w = torch.randn(n_models, n_in, BATCH, device=device), torch.randn(n_models, n_out, n_in, device=device)
-        dz = torch.randn(n_models, n_out, BATCH, device=device)
-        products += [(w, h), (dz, h.transpose(1, 2))] + ([(w.transpose(1, 2), dz)] if layer else [])
-    steps = -(-len(data.x_train) // BATCH) * settings.epochs
+
+    def products(batch):
+        pairs = []
+        for layer, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
+            h, w = torch.randn(n_models, n_in, batch, device=device), torch.randn(n_models, n_out, n_in, device=device)
+            dz = torch.randn(n_models, n_out, batch, device=device)
+            pairs += [(w, h), (dz, h.transpose(1, 2))] + ([(w.transpose(1, 2), dz)] if layer else [])
+        return pairs
+
+    full_steps, tail = divmod(len(data.x_train), BATCH)
+    epoch = [products(BATCH)] * full_steps + ([products(tail)] if tail else [])
 
     def run():
-        for _ in range(steps):
-            for a, b in products:
-                torch.bmm(a, b)
+        for _ in range(settings.epochs):
+            for step in epoch:
+                for a, b in step:
+                    torch.bmm(a, b)
 
     return run
 
