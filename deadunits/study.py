@@ -3,7 +3,7 @@
 A cell is one stack: an experiment's (dataset, activation, init, optimizer, hidden widths) and a block
 of seeds, with every learning rate of that optimizer trained alongside. A training job is every cell
 that differs only in its hidden widths, trained one after another in one process (a process start
-costs about 2 s, mostly importing torch). Ids are paths under results/train/: the job's, then the
+costs 1.4-1.8 s, mostly importing torch). Ids are paths under results/train/: the job's, then the
 cell's widths, so adding an activation, init, dataset, optimizer or seed block adds jobs and leaves
 every existing one (and its files) alone; adding a depth or width retrains its experiment's jobs.
 """
