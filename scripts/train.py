@@ -25,6 +25,11 @@ def write_json(path, content):
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(content)))
 
 
+def run_ids(cell_id, models):
+    """Each model's run id, the same whether its cell trained or failed: <cell>/m<model>."""
+    return [f"{cell_id}/m{m}" for m in models]
+
+
 def train_cell(cell_id, cell, data, device, out):
     """Train one cell and write its files into ``out``; returns its timing (train_s, probe_s, ...)."""
     logging.info("cell %s: %d lrs x %d seeds on %s", cell_id, len(cell["lrs"]), len(cell["seeds"]), device)
@@ -40,7 +45,7 @@ def train_cell(cell_id, cell, data, device, out):
         error = f"{type(err).__name__}: {err}"
         lr_of, seed_of = stack_members(cell["lrs"], cell["seeds"])
         runs = pd.DataFrame({"model": range(len(lr_of)), "lr": lr_of, "seed": seed_of})
-        runs = runs.assign(run_id=[f"{cell_id}/m{m}" for m in runs.model], failed=True, error=error, diverged=False,
+        runs = runs.assign(run_id=run_ids(cell_id, runs.model), failed=True, error=error, diverged=False,
                            **stamp)
         write_parquet(runs, out / "runs.parquet")
         empty = pd.DataFrame({"model": pd.Series(dtype=int), "run_id": pd.Series(dtype=str)})
@@ -50,7 +55,7 @@ def train_cell(cell_id, cell, data, device, out):
         write_json(out / "timing.json", {"failed": error})
         return {}
     write_started = time.perf_counter()
-    run_id = [f"{cell_id}/m{m}" for m in result.runs.model]
+    run_id = run_ids(cell_id, result.runs.model)
     by_model = dict(enumerate(run_id))
     write_parquet(result.runs.assign(run_id=run_id, failed=False, error="", **stamp), out / "runs.parquet")
     write_parquet(result.curves.assign(run_id=result.curves.model.map(by_model)), out / "curves.parquet")
