@@ -76,7 +76,21 @@ def code_version() -> str:
     return f"deadunits-{version('deadunits')}"
 
 
+@cache
+def machine() -> str:
+    """Host, architecture, cores, CPU model and the vector kernels torch uses on it (AVX2, AVX512): hosts of one
+    name differ in these, and speed figures with them."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+              if line.startswith("model name")]
+    cpu = models[0] if models else platform.processor()
+    return (f"{socket.gethostname()} {platform.machine()} {os.cpu_count()}cpu {cpu} "
+            f"{torch.backends.cpu.get_cpu_capability()}")
+
+
 def provenance(device) -> dict:
-    """What made a result: code version, machine, library versions, device."""
-    return dict(code_version=code_version(), machine=f"{socket.gethostname()} {platform.machine()} {os.cpu_count()}cpu",
-                torch_version=torch.__version__, device=str(device))
+    """What made a result: code version, machine, library versions, device (with the GPU's name)."""
+    device = torch.device(device)
+    name = f" {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
+    return dict(code_version=code_version(), machine=machine(), torch_version=torch.__version__,
+                device=f"{device}{name}")

@@ -221,8 +221,8 @@ def main():
     data = load_dataset({"fn": "digits"}).to(device)
     settings = TrainSettings(epochs=args.epochs, batch_size=BATCH)
     k, p = args.models, args.plain_models
-    made_by = " ".join(f"{key}={value}" for key, value in provenance(device).items())
-    print(f"{made_by} threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
+    made_by = "; ".join(f"{key}={value}" for key, value in provenance(device).items())
+    print(f"{made_by}; threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
           f"probe epochs={settings.probe_schedule()} repeats={args.repeats} (median)")
     timings = []  # the stacked trainer's own split of each run: training, probes
     seconds = interleaved_medians(dict(

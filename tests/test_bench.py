@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -15,6 +17,9 @@ def test_benchmark_smoke_prints_its_last_line():
     assert re.fullmatch(rf"vs_plain={number} vs_plain_probed={number} vs_vmap={number} of_floor={number} "
                         rf"probe_overhead={number}", out[-1]), out[-1]
     assert any(re.match(r"stack of +2: .* models/s .* MB/model", line) for line in out), out
+    made_by = out[0]  # the figures trace to the code, the CPU and the kernels torch picked on it
+    kernels = torch.backends.cpu.get_cpu_capability()
+    assert re.match(rf"code_version=\S+; machine=.+ {kernels}; torch_version=", made_by), made_by
 
 
 def test_compile_benchmark_smoke_prints_its_last_line():
