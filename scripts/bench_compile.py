@@ -19,7 +19,7 @@ import torch
 from deadunits import StackedMLP, TrainSettings, load_dataset
 from deadunits.losses import loss_and_error
 from deadunits.optimizers import OPTIMIZERS
-from deadunits.trainer import resolve_device
+from deadunits.trainer import gather, resolve_device
 
 MODELS, BATCH, EPOCHS = 32, 64, 30
 
@@ -28,7 +28,7 @@ def step_fn(model, forward, data, optimizer, device):
     """One optimizer step of the whole stack on a random batch per model, synchronised."""
     def step():
         idx = torch.randint(len(data.x_train), (MODELS, BATCH), device=device)
-        loss, _ = loss_and_error(forward(data.x_train[idx]), data.y_train[idx], False)
+        loss, _ = loss_and_error(forward(gather(data.x_train, idx)), gather(data.y_train, idx), False)
         model.zero_grad(set_to_none=True)
         (loss * optimizer.loss_weight).sum().backward()
         optimizer.step(torch.ones(MODELS, dtype=torch.bool, device=device))

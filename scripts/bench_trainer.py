@@ -37,7 +37,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from deadunits import DeadUnitMonitor, StackedMLP, TrainSettings, load_dataset, probes, train_stack
 from deadunits.io import provenance
-from deadunits.trainer import keep_freed_memory, resolve_device
+from deadunits.trainer import gather, keep_freed_memory, resolve_device
 
 DEPTH, WIDTH, LR, BATCH, MOMENTUM = 4, 128, 0.05, 64, 0.9
 RELU, HE = {"fn": "relu"}, {"fn": "he_normal"}
@@ -131,8 +131,9 @@ def vmap_ensemble(data, settings, n_models, device):
         order = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
         for start in range(0, n, BATCH):
             idx = order[:, start : start + BATCH]
-            out = forward(params, buffers, data.x_train[idx])
-            loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="none").view(n_models, -1)
+            out = forward(params, buffers, gather(data.x_train, idx))
+            targets = gather(data.y_train, idx).flatten()
+            loss = F.cross_entropy(out.flatten(0, 1), targets, reduction="none").view(n_models, -1)
             opt.zero_grad()
             loss.mean(1).sum().backward()
             opt.step()
