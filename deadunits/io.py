@@ -81,9 +81,8 @@ def machine() -> str:
     """Host, architecture, cores, CPU model and the vector kernels torch uses on it (AVX2, AVX512): hosts of one
     name differ in these, and speed figures with them."""
     cpuinfo = Path("/proc/cpuinfo")
-    models = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
-              if line.startswith("model name")]
-    cpu = models[0] if models else platform.processor()
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
     return (f"{socket.gethostname()} {platform.machine()} {os.cpu_count()}cpu {cpu} "
             f"{torch.backends.cpu.get_cpu_capability()}")
 
