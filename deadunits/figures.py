@@ -14,6 +14,7 @@ import torch
 from deadunits.activations import build_activation
 from deadunits.registry import Registry
 from deadunits.stats import at_best_lr
+from deadunits.summary import final_layers
 
 FIGURES = Registry("figure")
 CI = dict(errorbar=("ci", 95), n_boot=300, seed=0)  # seaborn's bootstrap over seeds: fixed, and cheap enough
@@ -47,10 +48,6 @@ def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = Fals
     if picked.empty:
         raise ValueError(f"figure needs experiment {experiment!r}, which has no runs; known: {sorted(table.experiment.unique())}")
     return picked
-
-
-def _final(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table.epoch == table.epoch.max()]
 
 
 @figure("activation_functions")
@@ -95,7 +92,7 @@ def dead_by_layer(tables, config, experiment):
     """Per-layer dead fraction (no gradient: |phi'| below the threshold on every probe input) at the end of training
     for the deepest trained nets, by activation."""
     plt, sns = _plt()
-    layers = _final(_pick(tables["layers"], experiment, trained_only=True))
+    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
     ax = sns.lineplot(layers, x="layer", y="dead", hue="activation", style="init", **CI)
     ax.set(title=f"dead units per layer, depth {layers.depth.max()}, end of training", ylabel="dead fraction")
@@ -191,11 +188,32 @@ def dead_vs_lr(tables, config, experiment):
     return ax.figure
 
 
+@figure("dying")
+def dying(tables, config, experiment):
+    """Where ReLU units die: each net's dead fraction (no gradient on the whole training set; a
+    diverged net at its last finite step) against learning rate, one panel per optimizer and depth,
+    coloured by outcome; the black line is the mean over all nets of a learning rate, the dashed
+    one CS231n's 40%."""
+    plt, sns = _plt()
+    runs = _pick(tables["runs"], experiment)
+    grid = sns.FacetGrid(runs, row="optimizer", col="depth", sharex="row", height=2.4, aspect=1.1)
+    grid.map_dataframe(sns.lineplot, x="lr", y="dead_final_full", color="k", errorbar=None)
+    grid.map_dataframe(sns.stripplot, x="lr", y="dead_final_full", hue="outcome", native_scale=True,
+                       hue_order=["trained", "untrained", "diverged"], jitter=False, alpha=0.7,
+                       palette="deep")
+    for ax in grid.axes.flat:
+        ax.axhline(0.4, ls="--", c="grey")
+        ax.set_xscale("log")
+    grid.add_legend()
+    grid.set_axis_labels("learning rate", "dead, all training inputs")
+    return grid.figure
+
+
 @figure("prelu_slopes")
 def prelu_slopes(tables, config, experiment):
     """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""
     plt, sns = _plt()
-    layers = _final(_pick(tables["layers"], experiment, trained_only=True)).dropna(subset=["prelu_slope"])
+    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True)).dropna(subset=["prelu_slope"])
     ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
     ax.axhline(0.25, ls="--", c="grey")
     ax.set(title="learned PReLU slopes (dashed: init)")
@@ -207,7 +225,7 @@ def bias_shift(tables, config, experiment):
     """Mean activation and bias shift (median over units of each unit's mean activation, Clevert et al.'s measure) per
     layer at the end of training, trained nets, by activation (ELU's claim: near 0)."""
     plt, sns = _plt()
-    layers = _final(_pick(tables["layers"], experiment, trained_only=True))
+    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
     df = layers.melt(id_vars=["activation", "layer"], value_vars=["act_mean", "bias_shift"], var_name="statistic")
     grid = sns.relplot(df, x="layer", y="value", hue="activation", col="statistic", kind="line", **CI, height=3)

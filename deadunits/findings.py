@@ -13,10 +13,11 @@ import socket
 import numpy as np
 import pandas as pd
 
-from deadunits.claims import KINDS, VERDICTS
+from deadunits.claims import KINDS, VERDICTS, by_outcome
+from deadunits.summary import final_layers
 from deadunits.figures import FIGURES, figure_fn
 from deadunits.registry import Registry
-from deadunits.stats import at_best_lr, bootstrap_ci, km_median, time_to_event
+from deadunits.stats import at_best_lr, mean_ci, km_median, time_to_event
 
 FINDINGS = Registry("finding")
 finding = FINDINGS.register
@@ -24,7 +25,7 @@ finding = FINDINGS.register
 
 def ci(values, fmt="{:.1%}"):
     """'mean [low, high] (n=..)' of a series, 95% bootstrap over seeds."""
-    mean, low, high, n = bootstrap_ci(pd.Series(values).astype(float))
+    mean, low, high, n = mean_ci(pd.Series(values).astype(float))
     if n == 0:
         return "n/a"
     if n == 1:
@@ -41,7 +42,7 @@ def _trained(runs):
 
 
 def _final(layers, runs):
-    return layers[layers.run_id.isin(runs.run_id) & (layers.epoch == layers.epoch.max())]
+    return final_layers(layers[layers.run_id.isin(runs.run_id)])
 
 
 def _cell_of(runs):
@@ -102,7 +103,9 @@ def claims_overview(t, runs):
     others = claims[claims.kind != "claim"].kind.value_counts()
     text = (f"{int(counts.sum())} claim rows: " + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICTS) + ". "
             f"Apart from them, not counted as reproductions: {others.get('sanity', 0)} sanity checks (properties that "
-            f"hold by construction or check our code) and {others.get('contrast', 0)} contrast rows.")
+            f"hold by construction or check our code), {others.get('contrast', 0)} contrast rows and "
+            f"{others.get('benchmark', 0)} wall-clock benchmarks. Each counted row's one-sided p-value is "
+            "adjusted over all counted rows (Benjamini-Hochberg); its verdict reads the adjusted one.")
     empty = status[status.rows == 0]
     if len(empty):
         text += " Configured claims that produced no row: " + ", ".join(
@@ -110,17 +113,13 @@ def claims_overview(t, runs):
     return text, {**{v: int(counts.get(v, 0)) for v in VERDICTS}, "without_rows": len(empty)}
 
 
-def _group_of(claim_id):
-    parts = claim_id.split("-")
-    return "-".join(parts[:2]) if parts[0] == "S" else parts[0]
-
-
 def _fmt(v):
     return "n/a" if pd.isna(v) else f"{v:.3g}"
 
 
 def _cell(text):
-    return str(text).replace("|", "\\|")  # a literal | would end the Markdown table cell
+    text = "" if pd.isna(text) else str(text)
+    return text.replace("|", "\\|")  # a literal | would end the Markdown table cell
 
 
 def _number(r):
@@ -140,18 +139,29 @@ def glance(t, runs):
             dict(rows=len(lines)))
 
 
+def group_verdict(rows) -> str:
+    """'2 reproduced, 1 not reproduced' over a group's counted rows (sanity checks, contrasts and
+    benchmarks apart)."""
+    counts = rows[rows.kind == "claim"].verdict.value_counts()
+    if counts.empty:
+        return f"no counted row ({', '.join(sorted(set(rows.kind)))})"
+    return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if v in counts)
+
+
 def claim_groups(claims):
-    """One markdown section per claim group (R2, S-bias, ...): its rows as a table and the group's verdict over
-    its claim rows (the verdict they share, else 'partly'; sanity checks and contrasts do not count)."""
+    """One markdown section per claim group (R2, S-bias, ...): its rows as a table, with p and
+    adjusted p, and the counts of its verdicts."""
     sections = []
-    for group, rows in claims.groupby(claims.claim_id.map(_group_of), sort=False):
-        verdicts = set(rows[rows.kind == "claim"].verdict)
-        overall = verdicts.pop() if len(verdicts) == 1 else "partly" if verdicts else "a sanity check, not a claim"
-        table = "| row | kind | condition | expected | measured [95% CI] | n | verdict |\n|---|---|---|---|---|---|---|\n" + "\n".join(
-            f"| {r.claim_id} | {r.kind} | {_cell(r.condition)} | {_cell(r.expected)} | {_number(r)} | {r.n} | {r.verdict} |"
-            for r in rows.itertuples())
-        text = f"### {group}: {rows.claim.iloc[0]}\n*Source: {rows.source.iloc[0]}.*\n\n{table}\n\n**Verdict: {overall}.**"
-        sections.append((group, text, dict(rows=len(rows), verdict=overall)))
+    header = ("| row | kind | condition | expected | measured [95% CI] | n | p (adjusted) | verdict |\n"
+              "|---|---|---|---|---|---|---|---|\n")
+    for group, rows in claims.groupby("group", sort=False):
+        table = header + "\n".join(
+            f"| {r.claim_id} | {r.kind} | {_cell(r.condition)} | {_cell(r.expected)} | {_number(r)} "
+            f"| {r.n} | {_fmt(r.p)} ({_fmt(r.p_adj)}) | {r.verdict} |" for r in rows.itertuples())
+        overall = group_verdict(rows)
+        text = (f"### {group}: {rows.claim.iloc[0]}\n*Source: {rows.source.iloc[0]}.*\n\n{table}\n\n"
+                f"**Verdicts: {overall}.**")
+        sections.append((group, text, dict(rows=len(rows), verdicts=overall)))
     return sections
 
 
@@ -205,6 +215,35 @@ def dead_vs_lr(t, r):
     return note + "; ".join(out) + ". " + verdict, dict(cells_at_40=len(reached))
 
 
+@finding("dying")
+def dying(t, r):
+    """Per optimizer and depth: the nets at the highest lr by outcome, and the first lr where the
+    mean over all nets reaches 40% dead; then where (layer) and when (probe) units die first in
+    the nets that end at least 40% dead."""
+    parts = []
+    for (optimizer, depth), g in r.groupby(["optimizer", "depth"]):
+        mean = g.groupby("lr").dead_final_full.mean()
+        at_40 = mean[mean >= 0.4]
+        reach = f"40% from lr {at_40.index.min():g}" if len(at_40) else f"at most {mean.max():.1%}"
+        top = g[g.lr == g.lr.max()]
+        parts.append(f"{optimizer}, depth {depth}: all nets reach {reach}; at lr "
+                     f"{top.lr.iloc[0]:g}: {by_outcome(top)}")
+    text = "Dead fraction on the whole training set, by outcome: " + "; ".join(parts) + "."
+    dead = r[r.dead_final_full >= 0.4]
+    numbers = dict(nets_at_40=len(dead), nets=len(r))
+    if len(dead):
+        layers = t["layers"][t["layers"].run_id.isin(dead.run_id) & (t["layers"].epoch > 0)]
+        first = layers[layers.epoch == layers.epoch.min()]
+        worst = first.groupby("layer").dead.mean()
+        by_epoch = layers.groupby("epoch").dead.mean()
+        text += (f" In the {len(dead)} of {len(r)} nets that end at least 40% dead, the first probe "
+                 f"after init (epoch {first.epoch.min()}) already finds {by_epoch.iloc[0]:.1%} of "
+                 f"their units dead on the probe set ({by_epoch.iloc[-1]:.1%} at the last), most "
+                 f"in layer {worst.idxmax()} ({worst.max():.1%}; layer 1: {worst.iloc[0]:.1%}).")
+        numbers.update(first_probe_dead=by_epoch.iloc[0], worst_layer=int(worst.idxmax()))
+    return text, numbers
+
+
 @finding("collapse")
 def collapse(t, r):
     groups = r.groupby(["activation", "init", "width"])
@@ -216,11 +255,14 @@ def collapse(t, r):
 
 @finding("accuracy")
 def accuracy(t, r):
-    best = at_best_lr(r, ["dataset", "activation", "depth"], "final_val_acc")
-    best = best.groupby(["dataset", "activation", "depth", "lr"]).final_test_acc.mean().reset_index()
-    top = best.loc[best.groupby("dataset").final_test_acc.idxmax()]
-    return " ".join(f"{row.dataset}: best {row.final_test_acc:.1%} ({row.activation}, depth {row.depth}, lr {row.lr:g})."
-                    for row in top.itertuples()), dict(zip(top.dataset, top.final_test_acc))
+    """Per dataset, the test accuracy of the cell best on validation (never chosen on test)."""
+    cell = ["dataset", "activation", "depth", "lr"]
+    val = r.groupby(cell).final_val_acc.mean()
+    best = val.groupby(level="dataset").idxmax()
+    test = r.groupby(cell).final_test_acc.mean()
+    return " ".join(f"{d}: {test[key]:.1%} test accuracy ({key[1]}, depth {key[2]}, lr {key[3]:g}), "
+                    f"the cell best on validation ({val[key]:.1%})." for d, key in best.items()), \
+        {d: test[key] for d, key in best.items()}
 
 
 @finding("convergence")
@@ -274,9 +316,9 @@ def inactive_over_training(t, r):
 
 @finding("loss_curves")
 def loss_curves(t, r):
-    best = at_best_lr(r, ["activation"], "final_train_loss", best="min").groupby("activation").final_train_loss.mean()
+    best = at_best_lr(r, ["activation"], "final_val_acc").groupby("activation").final_train_loss.mean()
     best = best.sort_values()
-    return "Final training loss (best lr per activation): " + ", ".join(f"{a} {v:.3g}" for a, v in best.items()) + ".", \
+    return "Final training loss (each activation at its lr best on validation): " + ", ".join(f"{a} {v:.3g}" for a, v in best.items()) + ".", \
         best.to_dict()
 
 

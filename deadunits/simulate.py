@@ -7,7 +7,7 @@ import torch
 
 from deadunits import probes
 from deadunits.stack import StackedMLP
-from deadunits.stats import bootstrap_ci
+from deadunits.stats import mean_ci
 
 
 def born_dead(widths, depths, draws: int, probe_x: torch.Tensor, activation=None, init=None, seed=0) -> pd.DataFrame:
@@ -26,7 +26,7 @@ def born_dead(widths, depths, draws: int, probe_x: torch.Tensor, activation=None
                 out, hidden = net(probe_x, keep=True)
             layer_dead_at = torch.stack([(z <= 0).all(1) for z, _ in hidden])  # (L, K, P): no unit active
             at_first = layer_dead_at[:, :, 0].any(0).double().numpy()
-            mean, low, high, n = bootstrap_ci(at_first)
+            mean, low, high, n = mean_ci(at_first)
             rows.append(dict(activation=activation["fn"], init=init["fn"], width=width, depth=depth, n=n,
                              p_empirical=mean, ci_low=low, ci_high=high,
                              p_theory=1 - (1 - 2.0**-width) ** depth,

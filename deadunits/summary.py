@@ -15,6 +15,11 @@ SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("in
                       "final_train_loss", "final_train_acc", "final_val_acc", "final_test_loss", "final_test_acc"])
 
 
+def final_layers(layers: pd.DataFrame) -> pd.DataFrame:
+    """Each run's rows at its own last probe (experiments train for different epochs)."""
+    return layers[layers.epoch == layers.groupby("run_id").epoch.transform("max")]
+
+
 UNTRAINED_GAP = 0.1  # a net that closes less than this share of the gap between the best constant and a perfect fit
 
 

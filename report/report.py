@@ -39,7 +39,8 @@ def show(section):
 #
 # One line per claim row: its verdict, the measured number with its 95% interval over seeds (or draws),
 # and the main caveat. Only rows of kind `claim` are reproductions; `contrast` rows show the other side
-# of a claim and `sanity` rows check properties that hold by construction. `inconclusive` means the data
+# of a claim, `sanity` rows check properties that hold by construction, and `benchmark` rows are
+# wall-clock timings on a shared machine. `inconclusive` means the data
 # cannot decide (too few trained nets, both arms at zero, or a budget too short for the reference arm).
 # The sections below give each row's condition and rule.
 
@@ -69,7 +70,7 @@ show("study")
 # * **run outcome**: `diverged` (non-finite loss or gradient), `untrained` (final training error, or regression loss, at least 0.9 times the best constant prediction's), else `trained`. Claims about working nets and `summary.csv` use trained nets only and say how many were left out.
 # * **convergence**: `steps_to_target` is the first step at which an exponential moving average (0.9) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. It is time-to-event data: a run that never reaches the target is right-censored at its budget, never dropped; medians and ratios are Kaplan-Meier estimates (`lifelines`).
 # * **validation split**: 15% of the training examples, held out; learning rates and best cells are chosen on it, never on the test set.
-# * Every number is a mean over seeds of one condition with a 95% percentile-bootstrap interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order).
+# * Every number is a mean over seeds of one condition with a 95% Student-t interval, or for a rate (a share of runs) the exact Clopper-Pearson interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order). Each counted claim row carries a one-sided p-value and a Benjamini-Hochberg adjusted one over all counted rows; `reproduced` and `partly` need the adjusted p below 0.025, and `partly` means the effect is there but its interval misses the published magnitude.
 
 # %%
 show("probe_overcount")

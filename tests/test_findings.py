@@ -25,10 +25,12 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                              torch_version="2", device="cpu"))
     runs = pd.DataFrame(rows)
     layers = pd.DataFrame({"run_id": runs.run_id, "epoch": 0, "diverged": False})
-    claims = pd.DataFrame([dict(claim_id="R6", claim="c", source="s", kind="claim", condition="a | b", expected="e",
-                                measured=0.5, ci_low=0.4, ci_high=0.6, n=8, verdict="reproduced", caveat="an anecdote"),
-                           dict(claim_id="R1-w2-d10", claim="c1", source="s", kind="sanity", condition="x", expected="e",
-                                measured=0.9, ci_low=0.8, ci_high=1.0, n=100, verdict="reproduced", caveat="by formula")])
+    claims = pd.DataFrame([dict(group="R6", claim_id="R6", claim="c", source="s", kind="claim", condition="a | b",
+                                expected="e", measured=0.5, ci_low=0.4, ci_high=0.6, n=8, p=0.001, p_adj=0.002,
+                                verdict="reproduced", caveat="an anecdote"),
+                           dict(group="R1", claim_id="R1-w2-d10", claim="c1", source="s", kind="sanity", condition="x",
+                                expected="e", measured=0.9, ci_low=0.8, ci_high=1.0, n=100, p=np.nan, p_adj=np.nan,
+                                verdict="reproduced", caveat=np.nan)])
     return dict(all_runs=runs, layers=layers, trained_layers=layers, claims=claims,
                 claims_status=pd.DataFrame(dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])),
                 bench=pd.DataFrame({"s": [10.0, 30.0]}),
@@ -107,3 +109,29 @@ def test_dead_fractions_of_untrained_nets_are_left_out_and_counted():
     text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
     assert text.startswith("On the 8 of 16 nets that trained (8 untrained, 0 diverged left out)")
     assert "No activation reaches 40%" in text and numbers["cells_at_40"] == 0
+
+
+def test_figure_findings_read_each_runs_own_last_epoch():
+    """Two experiments of 30 and 45 epochs: the 30-epoch one's final rows are its own epoch 30."""
+    tables = synthetic_tables()
+    runs = tables["all_runs"].assign(activation="prelu")
+    short = runs.assign(run_id=runs.run_id + "/short", experiment="short")
+    layers = pd.DataFrame([dict(run_id=r, epoch=e, layer=l, prelu_slope=0.1 * l, depth=4, outcome="trained")
+                           for r, last in [(i, 45) for i in runs.run_id] + [(i, 30) for i in short.run_id]
+                           for e in (0, last) for l in (1, 2)])
+    tables.update(all_runs=pd.concat([runs, short]), trained_layers=layers, layers=layers)
+    text, numbers = FINDINGS.get("prelu_slopes")(tables, short)
+    assert "first layer 0.100, last layer 0.200" in text and numbers
+
+
+def test_accuracy_finding_chooses_on_validation_not_test():
+    runs = synthetic_tables()["all_runs"].assign(final_val_acc=lambda r: np.where(r.lr == 0.01, 0.9, 0.8),
+                                                 final_test_acc=lambda r: np.where(r.lr == 0.01, 0.7, 0.95))
+    text, numbers = FINDINGS.get("accuracy")(None, runs)
+    assert numbers == {"d": 0.7} and "lr 0.01" in text, "the 95% cell is best on test only"
+
+
+def test_claim_groups_count_their_verdicts_and_leave_empty_caveats_blank():
+    table = findings_table(synthetic_tables(), CONFIG).set_index("name")
+    assert "**Verdicts: 1 reproduced.**" in table.text["R6"]
+    assert "nan" not in table.text["glance"]

@@ -56,7 +56,11 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
         assert (tiny_run / f"results/figures/{name}.svg").exists()
     html = (tiny_run / "report/report.html").read_text()
     assert html.count("data:image/png;base64") >= len(config["figures"]), "figures embedded"
-    assert "def finding_" not in html, "code hidden"
+    assert "def show(" not in html, "the notebook's code is hidden"
+    findings = pd.read_csv(tiny_run / "results/tables/findings.csv", keep_default_na=False)
+    stated = findings[(findings.section == "figure") & (findings.text != "")]
+    assert len(stated) >= 10 and all(re.search(r"\d", t.split("Measured:**", 1)[1]) for t in stated.text), \
+        "every figure finding states a number"
     assert re.search(r"\d+ models(</strong>)? in (<strong>)?\d+ cells(</strong>)?, trained by (<strong>)?\d+ jobs", html)
     assert (tiny_run / "results/benchmarks/aggregate.tsv").exists()
 
