@@ -563,28 +563,68 @@ def leaks_keep_gradients_flowing(t):
     return rows
 
 
-@claim("S-leak-revives", nets="trained", activations=["relu", "leaky_0.01", "leaky_0.1", "prelu", "elu"])
-def leaks_revive_inactive_units(t):
-    """With a leak an inactive unit "can eventually jump back into the game". Per run, the share of units that were
-    inactive at some probe and active at a later one (all hidden layers, at the last probe); the leaky activation
-    minus ReLU, per depth, each at its lr best on validation, paired by seed. Rule: ``above_zero``; inconclusive
-    when no unit of either arm revived (both arms at zero)."""
-    runs, layers = t["runs"], t["layers"]
-    last = final_layers(layers).groupby("run_id")[["ever_revived", "ever_inactive"]].mean()
-    r = runs.assign(revived_share=runs.run_id.map(last.ever_revived / last.ever_inactive.where(last.ever_inactive > 0)))
-    rows = []
-    for act in ("leaky_0.01", "leaky_0.1", "prelu", "elu"):
-        if act not in set(r.activation):
-            continue
-        for depth, (diff, relu_share, lrs) in _against_relu(r, act, "revived_share").items():
-            both_zero = relu_share == 0 and (diff == 0).all()
-            rows.append(row(f"S-leak-revives-{act}-d{depth}", f"with {act}, an inactive unit comes back more often than "
-                            "with ReLU", "seed texts 1-3", f"{act} minus relu, depth {depth}, lr {lrs}: share of units "
-                            f"inactive at some probe (probe set) that are active at a later one, paired by seed; relu's "
-                            f"{relu_share:.3f}", "> 0", diff, above_zero,
-                            undecided="no unit of either arm revived" if both_zero else None,
-                            kind="sanity", caveat="probe-set activity, not revival: most of ReLU's "
-                            "own units inactive on the probe set come back"))
+@claim("S-leak-revives", activations=["relu"])
+def leaks_revive_dead_units(t):
+    """A dead ReLU unit "never activates again"; with a leak it "can eventually jump back into the
+    game". Revival experiment (config ``revival:``): trained ReLU nets get a share of their units
+    killed (pre-activation below 0 on every training input), then train on from the same weights
+    with each activation; revived = the share of killed units, still inactive at the restart, that
+    fire on some training input at the end. Rules: ReLU's share ``ci_below(0.05)`` (it stays dead);
+    each leaky activation minus ReLU, paired by seed, ``above_zero``."""
+    revival = t.get("revival")
+    if revival is None or "relu" not in set(revival.activation):
+        return []
+    relu = revival[revival.activation == "relu"].set_index("seed")
+    setup = "killed units of trained ReLU nets on digits (config revival:), whole training set"
+    rows = [row("S-leak-revives-relu", "a dead ReLU unit never activates again", "seed text 2",
+                f"relu: share of the {relu.killed.mean():.0f} killed units per net that fire again; "
+                f"first layer alone {relu.revived_first_layer.mean():.1%} (its inputs cannot change); "
+                + setup, "about 0 (< 0.05)", relu.revived, ci_below(0.05),
+                caveat="a deeper unit can fire again when the layers below it change")]
+    for act, arm in revival[revival.activation != "relu"].groupby("activation", sort=False):
+        arm = arm.set_index("seed")
+        rows.append(row(f"S-leak-revives-{act}", f"with {act}, a dead unit comes back more often than "
+                        "with ReLU", "seed text 1", f"{act} minus relu, paired by seed: share of killed "
+                        f"units that fire again ({act} {arm.revived.mean():.1%} of "
+                        f"{arm.killed.mean():.0f} still inactive at the restart, relu "
+                        f"{relu.revived.mean():.1%}); " + setup, "> 0",
+                        (arm.revived - relu.revived).dropna(), above_zero))
+    return rows
+
+
+@claim("S-dead-cost", activations=["relu"])
+def dead_units_cost_capacity(t):
+    """A dead unit makes the network "much less smart" (seed text 1): it is lost capacity. From config
+    ``dead_cost:``: (1) ablating the units dead on the training set of nets that trained with many
+    dead changes test error by less than one point (a contrast: a dead unit does nothing, on unseen
+    inputs too); (2) nets that failed at a high lr, trained on at a low one, reach a lower training
+    error when their dead units are re-initialised than as they are, paired by seed (nets that
+    diverged in the first phase cannot train on and are counted apart). Rules: (1)
+    ``ci_within(0, 0.01)``; (2) ``below_zero``."""
+    cost = t.get("dead_cost")
+    if cost is None:
+        return []
+    ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
+    failed = recover[recover.outcome == "untrained"]
+    rows = [row("S-dead-cost-ablate", "a unit dead on the training set does nothing on test inputs "
+                "either", "seed texts 1-2", f"relu nets that trained with {ablate.dead.mean():.1%} of "
+                f"their units dead (config dead_cost.ablate): test error with those units ablated "
+                f"minus without (training error moved by at most "
+                f"{(ablate.ablated_train_error - ablate.train_error).abs().max():.3g})", "about 0",
+                ablate.ablated_test_error - ablate.test_error, ci_within(0.0, 0.01),
+                kind="contrast")] if len(ablate) else []
+    if len(recover):
+        counts = recover.outcome.value_counts()
+        rows.append(row("S-dead-cost-recover", "a dead unit makes the network much less smart: "
+                        "re-initialising the dead units of a failed net lets it train",
+                        "seed text 1; Sokar et al. 2023 (ReDo)", f"relu nets untrained after the "
+                        f"high lr ({counts.get('untrained', 0)} of {len(recover)}; "
+                        f"{counts.get('diverged', 0)} diverged, {counts.get('trained', 0)} trained), "
+                        f"{failed.dead.mean():.1%} dead: final training error after training on, "
+                        f"re-initialised minus as is (as is {failed.as_is_train_error.mean():.3f}, "
+                        f"re-initialised {failed.reinit_train_error.mean():.3f}; "
+                        f"{int(failed.reinit_diverged.sum())} re-initialised nets diverged)", "< 0",
+                        failed.reinit_train_error - failed.as_is_train_error, below_zero))
     return rows
 
 

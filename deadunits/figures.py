@@ -209,6 +209,49 @@ def dying(tables, config, experiment):
     return grid.figure
 
 
+@figure("revival")
+def revival(tables, config, experiment):
+    """Revival experiment: each net's share of killed ReLU units (pre-activation below 0 on every
+    training input) that fire again after training on with each activation from the same weights,
+    on the whole training set; the bar is the mean over seeds with its 95% interval."""
+    plt, sns = _plt()
+    table = tables["revival"].melt(id_vars=["activation", "seed"], var_name="units",
+                                   value_vars=["revived", "revived_first_layer"])
+    table["units"] = table.units.map({"revived": "all layers", "revived_first_layer": "first layer"})
+    grid = sns.catplot(table, x="activation", y="value", col="units", kind="bar", height=3.2,
+                       errorbar=("ci", 95), n_boot=300, seed=0)
+    grid.map_dataframe(sns.stripplot, x="activation", y="value", color="k", size=3)
+    grid.set_axis_labels("", "killed units that fire again")
+    return grid.figure
+
+
+@figure("dead_cost")
+def dead_cost(tables, config, experiment):
+    """What a dead unit costs. Left: test error of ReLU nets that trained with many dead units,
+    before and after ablating the units dead on the training set (one line per net). Right: nets
+    that failed at a high learning rate, trained on at a low one as they are and with their dead
+    units re-initialised (one line per net, by outcome after the high learning rate)."""
+    plt, sns = _plt()
+    cost = tables["dead_cost"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.4))
+    ablate = cost[cost.setup == "ablate"]
+    for r in ablate.itertuples():
+        left.plot([0, 1], [r.test_error, r.ablated_test_error], "o-", c="C0", alpha=0.6)
+    left.set(xticks=[0, 1], xticklabels=["as trained", "dead units ablated"], ylabel="test error",
+             title=f"{ablate.dead.mean():.0%} of units dead")
+    recover = cost[cost.setup == "recover"]
+    colours = {"trained": "C0", "untrained": "C1", "diverged": "C3"}
+    for r in recover.itertuples():
+        right.plot([0, 1], [r.as_is_train_error, r.reinit_train_error], "o-", alpha=0.6,
+                   c=colours[r.outcome], label=r.outcome)
+    handles = dict(zip(*right.get_legend_handles_labels()[::-1]))
+    right.legend(handles.values(), handles.keys(), title="after the high lr")
+    right.set(xticks=[0, 1], xticklabels=["trained on as is", "dead re-initialised"],
+              ylabel="final training error", title="failed nets, trained on")
+    fig.tight_layout()
+    return fig
+
+
 @figure("prelu_slopes")
 def prelu_slopes(tables, config, experiment):
     """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""

@@ -128,6 +128,61 @@ def _number(r):
     return f"{_fmt(r.measured)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
 
 
+def _rows(claims, prefix, kind="claim"):
+    picked = claims[claims.claim_id.str.startswith(prefix) & (claims.kind == kind)]
+    return picked.dropna(subset=["measured"])
+
+
+def _cite(rows, fmt="{:.1%}") -> str:
+    """'12%-37% (S-dead-a, S-dead-b; 1 reproduced, 1 not reproduced)': a range of a group's measured
+    numbers, the rows it comes from and their verdicts."""
+    low, high = rows.measured.min(), rows.measured.max()
+    span = fmt.format(low) if low == high else f"{fmt.format(low)} to {fmt.format(high)}"
+    return f"{span} ({', '.join(rows.claim_id)}; {group_verdict(rows)})"
+
+
+ABSTRACT = [  # (claim-row prefix, kind, number format, sentence): the source texts' questions in order
+    ("S-dead", "claim", "{:.1%}", "**Do ReLU units die?** At the learning rate best on validation, "
+     "all-ReLU nets end with {} of their units dead on the whole training set."),
+    ("R6-sgd", "claim", "{:.1%}", "**Where?** At the highest learning rates with SGD, {} of the nets' "
+     "units are dead, counting the nets that failed or diverged (most of them at these rates)."),
+    ("R6-adam", "claim", "{:.1%}", "With Adam at its highest learning rates: {}."),
+    ("R6-trained", "claim", "{:.1%}", "Nets that still train carry {}."),
+    ("S-dead-cost-recover", "claim", "{:+.3f}", "**What does a dead unit cost?** Re-initialising the "
+     "dead units of nets that failed at a high learning rate changes their final training error by "
+     "{} against training them on as they are."),
+    ("S-dead-cost-ablate", "contrast", "{:+.4f}", "Ablating the units dead on the training set of "
+     "nets that trained changes their test error by {}: a dead unit is lost capacity, not a "
+     "hidden helper."),
+    ("S-leak-revives-relu", "claim", "{:.1%}", "**Do they come back?** Of ReLU units killed on "
+     "purpose in trained nets, {} fire again after more training."),
+    ("S-leak-revives-", "claim", "{:+.1%}", "With a leak, PReLU or ELU instead, the share that "
+     "comes back differs from ReLU's by {}."),
+    ("S-bias", "claim", "{:+.1%}", "A positive bias init changes the dead fraction by {}."),
+    ("R4", "claim", "{:.2f}", "**Does ReLU converge faster?** Tanh or sigmoid over ReLU, median "
+     "steps to the training target: {}."),
+]
+
+
+@finding("abstract")
+def abstract(t, runs):
+    """A handful of sentences, each citing its claim rows, that answer the source texts' questions
+    in order; a question without rows in this study is left out."""
+    claims, lines = t["claims"], []
+    for prefix, kind, fmt, sentence in ABSTRACT:
+        rows = _rows(claims, prefix, kind)
+        if prefix == "S-leak-revives-":
+            rows = rows[rows.claim_id != "S-leak-revives-relu"]
+        if len(rows):
+            lines.append(sentence.format(_cite(rows, fmt)))
+    cost = _rows(claims, "S-cost", "benchmark")
+    if len(cost):
+        lines.append(f"Against ReLU, the other activations' forward and backward pass takes "
+                     f"{_cite(cost, '{:.2f}')} times as long (a benchmark, not counted).")
+    return " ".join(lines) or "This study configures none of the source texts' claims.", \
+        dict(sentences=len(lines))
+
+
 @finding("glance")
 def glance(t, runs):
     """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks) with its
@@ -242,6 +297,33 @@ def dying(t, r):
                  f"in layer {worst.idxmax()} ({worst.max():.1%}; layer 1: {worst.iloc[0]:.1%}).")
         numbers.update(first_probe_dead=by_epoch.iloc[0], worst_layer=int(worst.idxmax()))
     return text, numbers
+
+
+@finding("revival")
+def revival(t, r):
+    """Per activation, the mean share of killed units that fire again, and how many were killed."""
+    table = t["revival"].groupby("activation", sort=False)[["revived", "revived_first_layer",
+                                                            "killed"]].mean()
+    return ("Killed units that fire again on the whole training set (mean over seeds; first layer "
+            "alone; killed units still inactive at the restart): " + "; ".join(
+                f"{a} {x.revived:.1%} ({x.revived_first_layer:.1%}; {x.killed:.0f})"
+                for a, x in table.iterrows()) + "."), table.revived.to_dict()
+
+
+@finding("dead_cost")
+def dead_cost(t, r):
+    """Ablation's effect on test error, and the failed nets' training error as is and re-initialised."""
+    cost = t["dead_cost"]
+    ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
+    change = ablate.ablated_test_error - ablate.test_error
+    text = (f"Ablating the units dead on the training set ({ablate.dead.mean():.1%} of all) of "
+            f"{len(ablate)} trained nets changes their test error by {ci(change, '{:+.2%}')}.")
+    for outcome, g in recover.groupby("outcome"):
+        trains = (g.reinit_train_error < 0.5).sum()
+        text += (f" {len(g)} {outcome} nets after the high lr ({g.dead.mean():.1%} dead): trained on "
+                 f"as is, training error {g.as_is_train_error.mean():.1%}; re-initialised "
+                 f"{g.reinit_train_error.mean():.1%} ({trains} below 50%).")
+    return text, dict(ablation_change=change.mean(), recover_nets=len(recover))
 
 
 @finding("collapse")
@@ -371,7 +453,8 @@ def findings_table(tables: dict, config: dict) -> pd.DataFrame:
     """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim group, per
     figure, and provenance."""
     runs = tables["all_runs"][~tables["all_runs"].failed]
-    rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in ("glance", "study", "probe_overcount", "claims_overview")]
+    sections = ("abstract", "glance", "study", "probe_overcount", "claims_overview")
+    rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in sections]
     rows += [_row("claims", group, text, numbers) for group, text, numbers in claim_groups(tables["claims"])]
     for name, options in config.get("figures", {}).items():
         experiment, fn = (options or {}).get("experiment"), figure_fn(name, options)

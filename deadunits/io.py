@@ -37,7 +37,7 @@ def read_parquet(path) -> pd.DataFrame:
 
 
 def read_tables(named_inputs, names=("runs", "curves", "layers", "born_dead", "lengths", "cost", "claims",
-                                      "claims_status")) -> dict:
+                                      "claims_status", "revival", "dead_cost")) -> dict:
     """The results tables a rule was given, by input name: parquet or CSV by suffix; absent names are skipped."""
     tables = {}
     for name in names:

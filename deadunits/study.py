@@ -97,9 +97,28 @@ def check_outputs(config: dict) -> None:
                     raise ConfigError(f"{section}.{name}: unknown experiment {exp!r}; pick one of {sorted(experiments)}")
     for name, options in config.get("claims", {}).items():
         check_claim_needs(config, name, (options or {}).get("experiments"))
+    check_followups(config)
     dataset = config["simulate"]["born_dead"]["dataset"]
     if dataset not in config["datasets"]:
         raise ConfigError(f"simulate.born_dead.dataset: unknown dataset {dataset!r}; pick one of {sorted(config['datasets'])}")
+
+
+def check_followups(config: dict) -> None:
+    """The revival and dead_cost sections name a dataset, an init and activations that exist."""
+    for section in ("revival", "dead_cost"):
+        spec = config.get(section)
+        if spec is None:
+            continue
+        for field, registry in (("dataset", "datasets"), ("init", "inits")):
+            if spec[field] not in config[registry]:
+                raise ConfigError(f"{section}.{field}: unknown {registry[:-1]} {spec[field]!r}; "
+                                  f"pick one of {sorted(config[registry])}")
+        for name in spec.get("activations", ["relu"]):
+            if name not in config["activations"]:
+                raise ConfigError(f"{section}.activations: unknown activation {name!r}; define it "
+                                  f"under activations: or pick one of {sorted(config['activations'])}")
+        if "relu" not in spec.get("activations", ["relu"]) or "relu" not in config["activations"]:
+            raise ConfigError(f"{section}: needs activation 'relu' (its arms are compared with it)")
 
 
 def check_claim_needs(config: dict, name: str, experiments) -> None:

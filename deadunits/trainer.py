@@ -214,8 +214,11 @@ class StackResult:
 
 
 def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init: dict, lrs, seeds,
-                settings: TrainSettings = TrainSettings(), device="cpu", log=None) -> StackResult:
-    """Train every (lr, seed) pair as one stack; returns the model and per-run/epoch/layer tables."""
+                settings: TrainSettings = TrainSettings(), device="cpu", log=None,
+                start: dict | None = None) -> StackResult:
+    """Train every (lr, seed) pair as one stack; returns the model and per-run/epoch/layer tables.
+    ``start`` is a stack's state dict to train on from instead of the init (parameters it lacks,
+    such as PReLU slopes after a ReLU net, keep their init)."""
     device, s, stack_started = resolve_device(device), settings, time.perf_counter()
     lr_of, seed_of = stack_members(lrs, seeds)
     bad = [lr for lr in lr_of if not lr > 0]
@@ -223,6 +226,8 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
         raise ValueError(f"learning rate {bad[0]} must be > 0")
     model = StackedMLP(data.in_dim, data.out_dim, depth, width, activation, len(seed_of))
     model.initialise(init, seed_of)
+    if start is not None:
+        model.load_state_dict(start, strict=False)
     model.to(device)
     initial_state = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
     data = data.to(device)
@@ -237,8 +242,8 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     for epoch in range(1, s.epochs + 1):
         epoch_started = time.perf_counter()
         order = torch.stack([torch.randperm(n_train, generator=g) for g in data_generators]).to(device)
-        for start in range(0, n_train, s.batch_size):
-            idx = order[:, start : start + s.batch_size]
+        for first in range(0, n_train, s.batch_size):
+            idx = order[:, first : first + s.batch_size]
             stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
         train_s += time.perf_counter() - epoch_started
         validate_started = time.perf_counter()

@@ -35,6 +35,19 @@ def show(section):
 
 
 # %% [markdown]
+# ## In a minute
+#
+# The source texts' questions in order, each answered from the claim rows it cites (verdicts in the
+# sections below), then the headline figure: where units die.
+
+# %%
+show("abstract")
+headline = findings[(findings.section == "figure") & (findings.name == "dying")]
+for figure in headline.itertuples():
+    display(Image(filename=figure_paths[figure.name]))
+    display(Markdown(figure.caption))
+
+# %% [markdown]
 # ## Findings at a glance
 #
 # One line per claim row: its verdict, the measured number with its 95% interval over seeds (or draws),
@@ -80,8 +93,8 @@ show("probe_overcount")
 #
 # Each claim of the three source texts and each published reference result, measured under the
 # condition stated (and how it differs from the source), with the published number or direction
-# ("second-hand" where it comes only from summaries), the measured mean and its 95% bootstrap interval
-# over seeds (or draws), and a verdict computed by the rule written in the claim's docstring in
+# ("second-hand" where it comes only from summaries), the measured mean and its 95% interval
+# over seeds (or draws), its p-value and adjusted p-value, and a verdict computed by the rule written in the claim's docstring in
 # `deadunits/claims.py`. The same rows are in `results/tables/claims.csv`.
 
 # %%

@@ -220,20 +220,43 @@ def test_leaks_pass_gradient_only_where_relu_has_dead_units(relu, elu, verdict):
 
 
 def revival_tables(relu_share, leaky_share):
-    """relu and leaky_0.01; at the last probe half the units were ever inactive, ``share`` of those revived."""
-    r = runs(dict(activation="relu"), dict(activation="leaky_0.01"))
-    layers = [dict(run_id=x.run_id, epoch=e, ever_inactive=0.5,
-                   ever_revived=0.5 * (relu_share if x.activation == "relu" else leaky_share)[x.seed] * (e == 10))
-              for x in r.itertuples() for e in (0, 10)]
-    return {"runs": r, "layers": pd.DataFrame(layers)}
+    """The revival table: per seed, the share of killed units that fire again, relu and leaky_0.01."""
+    rows = [dict(activation=a, seed=seed, killed=16, revived=share[seed], revived_first_layer=0.0)
+            for a, share in (("relu", relu_share), ("leaky_0.01", leaky_share)) for seed in range(SEEDS)]
+    return {"revival": pd.DataFrame(rows)}
 
 
-@pytest.mark.parametrize("gain, verdict", [(0.3, "reproduced"), (-0.05, "not reproduced"), (0.0, "inconclusive")])
+@pytest.mark.parametrize("gain, verdict", [(0.3, "reproduced"), (-0.05, "not reproduced"), (0.0, "not reproduced")])
 def test_leak_revival_claim_compares_with_relu_by_seed(gain, verdict):
-    relu = np.random.default_rng(0).uniform(0.0, 0.1, SEEDS) * (gain != 0)  # gain 0: no unit revives in either arm
-    (row,) = CLAIMS.get("S-leak-revives")(revival_tables(relu, relu + gain))
-    assert row["claim_id"] == "S-leak-revives-leaky_0.01-d4" and row["measured"] == pytest.approx(gain)
-    assert row["verdict"] == verdict and row["n"] == SEEDS
+    relu = np.random.default_rng(0).uniform(0.0, 0.1, SEEDS)
+    rows = {r["claim_id"]: r for r in CLAIMS.get("S-leak-revives")(revival_tables(relu, relu + gain))}
+    row = rows["S-leak-revives-leaky_0.01"]
+    assert row["measured"] == pytest.approx(gain) and row["verdict"] == verdict and row["n"] == SEEDS
+
+
+@pytest.mark.parametrize("relu, verdict", [(0.0, "reproduced"), (0.3, "not reproduced")])
+def test_dead_relu_units_stay_dead_unless_they_revive(relu, verdict):
+    rows = {r["claim_id"]: r for r in CLAIMS.get("S-leak-revives")(revival_tables(spread(relu, 0.01 * (relu > 0)),
+                                                                                    spread(0.5)))}
+    assert rows["S-leak-revives-relu"]["verdict"] == verdict
+
+
+def cost_tables(reinit_gain, ablation_change):
+    ablate = [dict(setup="ablate", seed=s, outcome="trained", dead=0.4, train_error=0.2, ablated_train_error=0.2,
+                   test_error=0.25, ablated_test_error=0.25 + ablation_change + 0.001 * (s - 4)) for s in range(SEEDS)]
+    recover = [dict(setup="recover", seed=s, outcome="untrained" if s < SEEDS else "diverged", dead=0.5,
+                    as_is_train_error=0.9, reinit_train_error=0.9 - reinit_gain + 0.01 * (s % 3),
+                    reinit_diverged=False) for s in range(SEEDS + 4)]
+    return {"dead_cost": pd.DataFrame(ablate + recover)}
+
+
+@pytest.mark.parametrize("gain, change, recover, ablate", [(0.5, 0.0, "reproduced", "reproduced"),
+                                                           (0.0, 0.05, "not reproduced", "not reproduced")])
+def test_dead_unit_cost_by_ablation_and_reinitialisation(gain, change, recover, ablate):
+    rows = {r["claim_id"]: r for r in CLAIMS.get("S-dead-cost")(cost_tables(gain, change))}
+    assert rows["S-dead-cost-recover"]["verdict"] == recover and rows["S-dead-cost-recover"]["n"] == SEEDS
+    assert "4 diverged" in rows["S-dead-cost-recover"]["condition"]
+    assert (rows["S-dead-cost-ablate"]["verdict"], rows["S-dead-cost-ablate"]["kind"]) == (ablate, "contrast")
 
 
 @pytest.mark.parametrize("final, verdict", [(0.7, "reproduced"), (0.45, "not reproduced")])

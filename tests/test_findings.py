@@ -25,7 +25,7 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                              torch_version="2", device="cpu"))
     runs = pd.DataFrame(rows)
     layers = pd.DataFrame({"run_id": runs.run_id, "epoch": 0, "diverged": False})
-    claims = pd.DataFrame([dict(group="R6", claim_id="R6", claim="c", source="s", kind="claim", condition="a | b",
+    claims = pd.DataFrame([dict(group="R6", claim_id="R6-sgd-d4", claim="c", source="s", kind="claim", condition="a | b",
                                 expected="e", measured=0.5, ci_low=0.4, ci_high=0.6, n=8, p=0.001, p_adj=0.002,
                                 verdict="reproduced", caveat="an anecdote"),
                            dict(group="R1", claim_id="R1-w2-d10", claim="c1", source="s", kind="sanity", condition="x",
@@ -42,7 +42,7 @@ CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions":
 
 def test_findings_table_has_every_section_claim_group_and_figure():
     table = findings_table(synthetic_tables(), CONFIG)
-    assert table.section.tolist() == ["glance", "study", "probe_overcount", "claims_overview", "claims", "claims", "figure", "figure",
+    assert table.section.tolist() == ["abstract", "glance", "study", "probe_overcount", "claims_overview", "claims", "claims", "figure", "figure",
                                       "provenance"]
     figures = table[table.section == "figure"].set_index("name")
     assert figures.caption["dead_vs_lr"] == caption("dead_vs_lr") and "learning rate" in caption("dead_vs_lr")
@@ -62,7 +62,7 @@ def test_claims_overview_lists_configured_claims_without_rows_and_counts_only_cl
 def test_glance_has_one_line_per_row_claims_first():
     text, numbers = FINDINGS.get("glance")(synthetic_tables(), None)
     lines = text.splitlines()[2:]
-    assert numbers["rows"] == 2 and lines[0].startswith("| R6 |") and lines[1].startswith("| R1-w2-d10 |")
+    assert numbers["rows"] == 2 and lines[0].startswith("| R6-sgd-d4 |") and lines[1].startswith("| R1-w2-d10 |")
     assert "**reproduced** | 0.5 [0.4, 0.6] (n=8) | an anecdote |" in lines[0]
     tables = synthetic_tables()
     tables["claims"] = tables["claims"].assign(bound=["lower", ""], ci_low=[np.nan, 0.8], ci_high=[np.nan, 1.0])
@@ -135,3 +135,10 @@ def test_claim_groups_count_their_verdicts_and_leave_empty_caveats_blank():
     table = findings_table(synthetic_tables(), CONFIG).set_index("name")
     assert "**Verdicts: 1 reproduced.**" in table.text["R6"]
     assert "nan" not in table.text["glance"]
+
+
+def test_abstract_cites_the_rows_it_states():
+    text, numbers = FINDINGS.get("abstract")(synthetic_tables(), None)
+    assert numbers == {"sentences": 1} and "50.0% (R6-sgd-d4; 1 reproduced)" in text
+    empty = dict(synthetic_tables(), claims=synthetic_tables()["claims"].iloc[1:])
+    assert FINDINGS.get("abstract")(empty, None)[0] == "This study configures none of the source texts' claims."

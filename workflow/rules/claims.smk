@@ -4,6 +4,7 @@ rule claims:
         layers=rules.aggregate.output.layers,
         **rules.simulate.output,
         **rules.activation_cost.output,
+        **followup_tables(),
     output:
         claims=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
         status="results/tables/claims_status.csv",

@@ -8,6 +8,7 @@ rule figures:
         layers=rules.aggregate.output.layers,
         **rules.simulate.output,
         **rules.activation_cost.output,
+        **followup_tables(),
     output:
         # each caption is its figure function's docstring, written next to the figure by the rule itself
         png=[

@@ -6,6 +6,7 @@ rule findings:
         claims_status=rules.claims.output.status,
         lengths=rules.simulate.output.lengths,
         cost=rules.activation_cost.output.cost,
+        **followup_tables(),
         benchmarks=expand("results/benchmarks/train/{job}.tsv", job=JOBS),
         jobs=job_dirs(),
     output:
