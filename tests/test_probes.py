@@ -94,3 +94,32 @@ def test_born_dead_frequency_matches_theory():
     p = 1 - (1 - 2.0**-width) ** depth
     se = math.sqrt(p * (1 - p) / n_models)
     assert abs(p_hat - p) < 3 * se, (p_hat, p)
+
+
+def test_inactive_includes_a_pre_activation_of_exactly_zero():
+    z = torch.zeros(1, 2, 4)
+    z[0, 1, 2] = 1e-7  # one input where the second unit is just active
+    assert probes.inactive_units(z).tolist() == [[True, False]]
+
+
+@pytest.mark.parametrize("name, z, dead", [
+    ("relu", -1.0, True), ("relu", 1e-6, False),
+    ("sigmoid", -8.0, True), ("sigmoid", -6.0, False),      # sigma' = 3.4e-4 and 2.5e-3
+    ("elu", math.log(0.9e-3), True), ("elu", math.log(1.1e-3), False)])  # elu' = e^z below 0
+def test_dead_is_phi_prime_under_the_threshold_on_every_input(name, z, dead):
+    act = build_activation({"fn": name}, 1, 1)
+    dphi = probes.derivative(act, torch.full((1, 1, 3), z))
+    assert probes.dead_units(dphi, 1e-3).item() is dead
+
+
+def test_layer_stats_use_the_dead_threshold_they_are_given():
+    dphi = torch.tensor([[[0.5e-3, 0.2e-3], [2e-3, 0.0]]])  # unit 1: max 0.5e-3; unit 2: max 2e-3
+    z = h = torch.ones_like(dphi)
+    assert probes.layer_stats(z, h, dphi, dead_threshold=1e-3)["dead"].item() == 0.5
+
+
+def test_dormant_at_exactly_tau_and_for_an_all_zero_layer():
+    h = torch.tensor([[[1.0], [1.0], [0.2]]])  # scores 1, 1, 0.2: layer mean 2.2 / 3
+    tau = 0.2 / (2.2 / 3)  # the third unit's score is exactly tau times the layer mean
+    assert probes.dormant_units(h, tau).tolist() == [[False, False, True]]
+    assert probes.dormant_units(torch.zeros(1, 3, 2), 0.1).all(), "an all-zero layer is all dormant"
