@@ -166,16 +166,23 @@ R2_SETUP = "Lu et al.'s numbers are second-hand; our training: Adam lr 0.003, ba
 R3_SETUP = "an MLP on 8x8 digits (He et al.: 22- and 30-layer conv nets on ImageNet)"
 
 
-def _collapse_budget(arm):
-    """(condition text, reason to be inconclusive or None) for one arm of R2: its nets that did not
-    collapse must fit |x| (reach the target loss); under half of them doing so means the budget was
-    too short for that arm (and no survivor at all leaves it untested)."""
-    survivors = arm[arm.outcome == "trained"]
-    fit = survivors.steps_to_target.notna().mean() if len(survivors) else np.nan
-    text = (f"collapse = final training loss at least 0.9 Var(y) or diverged; {fit:.0%} of its "
-            f"{len(survivors)} nets that did not collapse fit |x| (loss <= target)")
-    short = f"only {fit:.0%} of its surviving nets fit |x|: budget too short"
-    return text, (short if not fit >= 0.5 else None)
+def _collapse_budget(arm, curves):
+    """(condition text, reason to be inconclusive or None) for one arm of R2: its collapse rate must
+    have settled. Judged by the function (epoch-mean training loss at least 0.9 times the best
+    constant's, or diverged) at the probe nearest half the budget and at the end; rates more than
+    0.02 apart mean the budget was too short to tell."""
+    end = (arm.outcome != "trained").mean()
+    probes = curves[curves.run_id.isin(arm.run_id)]
+    if probes.empty:
+        return f"collapse = final training loss at least 0.9 Var(y) or diverged; {end:.1%}", None
+    half = probes.epoch[probes.epoch <= probes.epoch.max() / 2].max()
+    loss = probes[probes.epoch == half].set_index("run_id").train_loss.reindex(arm.run_id)
+    collapsed = ~(loss.to_numpy() < 0.9 * arm.constant_loss.to_numpy())  # NaN: diverged by then
+    text = (f"collapse = final training loss at least 0.9 Var(y) or diverged: {end:.1%} at the end, "
+            f"{collapsed.mean():.1%} at epoch {half}")
+    moving = abs(end - collapsed.mean()) > 0.02
+    return text, (f"the collapse rate still moves ({collapsed.mean():.1%} at epoch {half}, "
+                  f"{end:.1%} at the end): budget too short" if moving else None)
 
 
 def _either(*reasons):
@@ -189,13 +196,14 @@ def collapse_to_constant(t):
     ``ci_above(0.5, magnitude=0.9)`` on the collapse rate; each other init or activation against He,
     paired by seed, ``below_zero`` (RAI reproduced only when its rate is within 0.05 of the
     second-hand 0.29, else partly); widths 3/5/10 ``ci_within(0.6, 0.1)`` / ``ci_above(0.1)`` /
-    ``ci_below(0.01)``. Inconclusive when under half an arm's surviving nets fit |x|."""
+    ``ci_below(0.01)``. Inconclusive when an arm's collapse rate still moves between half the
+    budget and the end (``_collapse_budget``)."""
     runs = t["runs"].assign(collapsed=lambda r: (r.outcome != "trained").astype(float))
     relu, rows = runs[runs.activation == "relu"], []
     he = relu[(relu.init == "he") & (relu.width == 2)]
     if he.empty:
         return []
-    he_fits, he_short = _collapse_budget(he)
+    he_fits, he_short = _collapse_budget(he, t["curves"])
     rows.append(row("R2-he", "10-layer width-2 ReLU nets fitting |x| collapse to a constant",
                     "Lu et al. 2020", f"relu, He init, width 2, depth 10; {he_fits}",
                     "> 0.9 (second-hand)", he.collapsed, ci_above(0.5, magnitude=0.9),
@@ -204,7 +212,7 @@ def collapse_to_constant(t):
                                       ("he_bias0.1", "below He", None)]:
         other = relu[(relu.init == init) & (relu.width == 2)]
         if len(other):
-            fits, short = _collapse_budget(other)
+            fits, short = _collapse_budget(other, t["curves"])
             diff = paired(relu[relu.width == 2], "init", init, "he", "collapsed")
             _, lo, hi, _ = mean_ci(other.collapsed)
             near = published is None or lo - 0.05 <= published <= hi + 0.05
@@ -216,7 +224,7 @@ def collapse_to_constant(t):
     for act in sorted(set(runs.activation) - {"relu"}):
         other = runs[(runs.activation == act) & (runs.init == "he") & (runs.width == 2)]
         if len(other):
-            fits, short = _collapse_budget(other)
+            fits, short = _collapse_budget(other, t["curves"])
             same = runs[(runs.init == "he") & (runs.width == 2)]
             rows.append(row(f"R2-{act}", f"{act} collapses less than ReLU", "seed texts (GUIDE §1.4)",
                             f"{act} minus relu, He init, width 2, depth 10, paired by seed; its rate "
@@ -229,7 +237,7 @@ def collapse_to_constant(t):
                                   (10, "< 0.01 (second-hand)", ci_below(0.01))]:
         cell = relu[(relu.init == "he") & (relu.width == width)]
         if len(cell):
-            fits, short = _collapse_budget(cell)
+            fits, short = _collapse_budget(cell, t["curves"])
             rows.append(row(f"R2-width{width}", "collapse falls as width grows", "Lu et al. 2020",
                             f"relu, He init, width {width}, depth 10; {fits}", expected,
                             cell.collapsed, rule, undecided=short, caveat=R2_SETUP))
@@ -428,7 +436,7 @@ def selu_self_normalises(t):
                         f"the last of {at_init.layer.max()} layers at init; every mean within 0.25 of "
                         f"0: {centred}", "1" if lecun else "away from 1 (needs LeCun init)",
                         deepest.act_std**2, rule, kind="claim" if lecun else "contrast",
-                        partly_unless=centred))
+                        partly_unless=centred or not lecun))
     return rows
 
 

@@ -13,8 +13,10 @@ import socket
 import numpy as np
 import pandas as pd
 
-from deadunits.claims import KINDS, VERDICTS, by_outcome
-from deadunits.summary import final_layers
+from deadunits.claims import ALPHA, KINDS, VERDICTS, by_outcome
+from deadunits.datasets import VALIDATION_SHARE
+from deadunits.summary import UNTRAINED_GAP, final_layers
+from deadunits.trainer import TrainSettings
 from deadunits.figures import FIGURES, figure_fn
 from deadunits.registry import Registry
 from deadunits.stats import at_best_lr, mean_ci, km_median, time_to_event
@@ -79,6 +81,34 @@ def study(t, runs):
         text += "\n\n**Failed cells** (their models are missing from every figure and number below):\n\n" + "\n".join(
             f"* `{cell}`: {error}" for cell, error in failed.groupby(cells[runs.failed]).error.first().items())
     return text, numbers
+
+
+METRICS = """Measured on a fixed probe set (the first `probe_size` training examples) at init and after the epochs of the probe schedule (`probe_epochs`; by default 1, 2, 4, 8, ... and the last).
+For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
+
+* **inactive**: *z_j(x) ≤ 0* for every probe input. For ReLU the unit outputs 0 everywhere and gets no gradient; a Leaky ReLU, PReLU, ELU, tanh or sigmoid unit still gets gradient there.
+* **dead**: *|φ'(z_j(x))|* below `dead_threshold` ({dead_threshold:g}) for every probe input: no learning signal passes (ReLU: the same as inactive; saturated tanh/sigmoid/ELU; never a Leaky ReLU). Every figure and claim says which of the two it counts.
+* **on the whole training set** (`inactive_init_full`, `dead_init_full` before training, `inactive_final_full`, `dead_final_full` at the end; per layer `inactive_full`, `dead_full`): the same over every training example, the literature's "never activates". Claims and the dead-fraction figures use these; the per-epoch numbers use the probe set, which overcounts (measured below).
+* **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ = {dormant_tau:g} (`dormant_tau`).
+* **born dead / collapsed**: the network's output is constant over the probe set, at init (born dead) or after training (collapsed).
+* **inactive since init / became inactive / revived** units: inactive now and at init; inactive now but active at init; active now but inactive at an earlier probe.
+* **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift** (Clevert et al.): each unit's mean activation over the probe set, the median over a layer's units.
+* **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per epoch (mean and max over steps).
+* **run outcome**: `diverged` (non-finite loss or gradient), `untrained` (final training error, or regression loss, at least {untrained:g} times the best constant prediction's), else `trained`. A diverged net stops at its last finite step, and its units are measured there. Claims about working nets and `summary.csv` use trained nets only and say how many were left out; claims about dying (R6, S-dead) read every net and split it by outcome.
+* **convergence**: `steps_to_target` is the first step at which an exponential moving average ({ema:g}) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. It is time-to-event data: a run that never reaches the target is right-censored at its budget, never dropped; medians and ratios are Kaplan-Meier estimates (`lifelines`).
+* **validation split**: {validation:.0%} of the training examples, held out; learning rates and best cells are chosen on it, never on the test set.
+* Every number is a mean over seeds of one condition with a 95% Student-t interval, or for a rate (a share of runs) the exact Clopper-Pearson interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order). Each counted claim row carries a one-sided p-value and a Benjamini-Hochberg adjusted one over all counted rows; `reproduced` and `partly` need the adjusted p below {alpha:g}, and `partly` means the effect is there but its interval misses the published magnitude."""
+
+
+@finding("metrics")
+def metrics(t, runs):
+    """The metric definitions, with the thresholds this study used (config ``defaults``)."""
+    used = {k: v for k, v in t.get("defaults", {}).items() if k in ("dead_threshold", "dormant_tau", "ema")}
+    numbers = dict(dead_threshold=TrainSettings.dead_threshold, dormant_tau=TrainSettings.dormant_tau,
+                   ema=TrainSettings.ema, untrained=1 - UNTRAINED_GAP, validation=VALIDATION_SHARE,
+                   alpha=ALPHA)
+    numbers.update(used)
+    return METRICS.format(**numbers), numbers
 
 
 @finding("probe_overcount")
@@ -453,7 +483,8 @@ def findings_table(tables: dict, config: dict) -> pd.DataFrame:
     """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim group, per
     figure, and provenance."""
     runs = tables["all_runs"][~tables["all_runs"].failed]
-    sections = ("abstract", "glance", "study", "probe_overcount", "claims_overview")
+    sections = ("abstract", "glance", "study", "metrics", "probe_overcount", "claims_overview")
+    tables = dict(tables, defaults=config.get("defaults", {}))
     rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in sections]
     rows += [_row("claims", group, text, numbers) for group, text, numbers in claim_groups(tables["claims"])]
     for name, options in config.get("figures", {}).items():

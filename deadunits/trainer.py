@@ -261,7 +261,9 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
     runs = runs.assign(**stepper.run_columns(s.epochs))
-    runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, data.constant_baseline())
+    baseline = data.constant_baseline()
+    runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, baseline)
+    runs["constant_loss"] = baseline[0]  # the best constant prediction's training loss
     timing = dict(probe_s=recorder.seconds, train_s=train_s, validate_s=validate_s, probe_examples=recorder.examples)
     timing["setup_s"] = time.perf_counter() - stack_started - recorder.seconds - train_s - validate_s  # build, init, tables
     return StackResult(model, initial_state, runs, curves, layers, timing)

@@ -68,22 +68,9 @@ show("study")
 
 # %% [markdown]
 # ## Metrics
-#
-# Measured on a fixed probe set (the first `probe_size` training examples) at init and after the epochs of the probe schedule (`probe_epochs`; by default 1, 2, 4, 8, ... and the last).
-# For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
-#
-# * **inactive**: *z_j(x) ≤ 0* for every probe input. For ReLU the unit outputs 0 everywhere and gets no gradient; a Leaky ReLU, PReLU, ELU, tanh or sigmoid unit still gets gradient there.
-# * **dead**: *|φ'(z_j(x))|* below `dead_threshold` (10⁻³) for every probe input: no learning signal passes (ReLU: the same as inactive; saturated tanh/sigmoid/ELU; never a Leaky ReLU). Every figure and claim says which of the two it counts.
-# * **on the whole training set** (`inactive_init_full`, `dead_init_full` before training, `inactive_final_full`, `dead_final_full` at the end; per layer `inactive_full`, `dead_full`): the same over every training example, the literature's "never activates". Claims and the dead-fraction figures use these; the per-epoch numbers use the probe set, which overcounts (measured below).
-# * **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ = 0.1.
-# * **born dead / collapsed**: the network's output is constant over the probe set, at init (born dead) or after training (collapsed).
-# * **inactive since init / became inactive / revived** units: inactive now and at init; inactive now but active at init; active now but inactive at an earlier probe.
-# * **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift** (Clevert et al.): each unit's mean activation over the probe set, the median over a layer's units.
-# * **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per epoch (mean and max over steps).
-# * **run outcome**: `diverged` (non-finite loss or gradient), `untrained` (final training error, or regression loss, at least 0.9 times the best constant prediction's), else `trained`. Claims about working nets and `summary.csv` use trained nets only and say how many were left out.
-# * **convergence**: `steps_to_target` is the first step at which an exponential moving average (0.9) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. It is time-to-event data: a run that never reaches the target is right-censored at its budget, never dropped; medians and ratios are Kaplan-Meier estimates (`lifelines`).
-# * **validation split**: 15% of the training examples, held out; learning rates and best cells are chosen on it, never on the test set.
-# * Every number is a mean over seeds of one condition with a 95% Student-t interval, or for a rate (a share of runs) the exact Clopper-Pearson interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order). Each counted claim row carries a one-sided p-value and a Benjamini-Hochberg adjusted one over all counted rows; `reproduced` and `partly` need the adjusted p below 0.025, and `partly` means the effect is there but its interval misses the published magnitude.
+
+# %%
+show("metrics")
 
 # %%
 show("probe_overcount")

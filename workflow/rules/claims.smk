@@ -2,6 +2,7 @@ rule claims:
     input:
         runs=rules.aggregate.output.runs,
         layers=rules.aggregate.output.layers,
+        curves=rules.aggregate.output.curves,
         **rules.simulate.output,
         **rules.activation_cost.output,
         **followup_tables(),
