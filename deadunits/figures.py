@@ -7,6 +7,7 @@ for another experiment is one more entry that names the function:
 Each function takes the aggregated tables (``runs``, ``curves``, ``layers``), the config and the
 experiment name, and returns a matplotlib figure.
 """
+
 import numpy as np
 import pandas as pd
 import torch
@@ -17,7 +18,9 @@ from deadunits.stats import at_best_lr
 from deadunits.summary import final_layers
 
 FIGURES = Registry("figure")
-CI = dict(errorbar=("ci", 95), n_boot=300, seed=0)  # seaborn's bootstrap over seeds: fixed, and cheap enough
+CI = dict(
+    errorbar=("ci", 95), n_boot=300, seed=0
+)  # seaborn's bootstrap over seeds: fixed, and cheap enough
 figure = FIGURES.register
 
 
@@ -46,7 +49,9 @@ def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = Fals
         return table
     picked = table[table.experiment == experiment]
     if picked.empty:
-        raise ValueError(f"figure needs experiment {experiment!r}, which has no runs; known: {sorted(table.experiment.unique())}")
+        raise ValueError(
+            f"figure needs experiment {experiment!r}, which has no runs; known: {sorted(table.experiment.unique())}"
+        )
     return picked
 
 
@@ -54,7 +59,9 @@ def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = Fals
 def activation_functions(tables, config, experiment):
     """Each activation of the study and its derivative on [-4, 4] (PReLU at its initial slope)."""
     plt, sns = _plt()
-    z = torch.linspace(-4, 4, 401).view(1, -1, 1)  # one model, 401 units (PReLU: one slope each), one input
+    z = torch.linspace(-4, 4, 401).view(
+        1, -1, 1
+    )  # one model, 401 units (PReLU: one slope each), one input
     rows = []
     trained = set(tables["runs"].activation)
     for name, spec in config["activations"].items():
@@ -64,9 +71,27 @@ def activation_functions(tables, config, experiment):
         zz = z.clone().requires_grad_(True)
         y = act(zz)
         (dy,) = torch.autograd.grad(y.sum(), zz)
-        rows.append(pd.DataFrame({"z": z.flatten(), "phi(z)": y.detach().flatten(), "phi'(z)": dy.flatten(), "activation": name}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "z": z.flatten(),
+                    "phi(z)": y.detach().flatten(),
+                    "phi'(z)": dy.flatten(),
+                    "activation": name,
+                }
+            )
+        )
     df = pd.concat(rows).melt(id_vars=["z", "activation"], var_name="curve")
-    grid = sns.relplot(df, x="z", y="value", hue="activation", col="curve", kind="line", height=3.2, facet_kws={"sharey": False})
+    grid = sns.relplot(
+        df,
+        x="z",
+        y="value",
+        hue="activation",
+        col="curve",
+        kind="line",
+        height=3.2,
+        facet_kws={"sharey": False},
+    )
     grid.set(ylim=(-2, 4))
     return grid.figure
 
@@ -80,8 +105,19 @@ def dead_heatmap(tables, config, experiment):
     inits = sorted(runs.init.unique())
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.8), squeeze=False)
     for ax, init in zip(axes[0], inits):
-        grid = runs[runs.init == init].pivot_table(index="activation", columns="depth", values="dead_final_full", aggfunc="mean")
-        sns.heatmap(grid, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=ax is axes[0][-1])
+        grid = runs[runs.init == init].pivot_table(
+            index="activation", columns="depth", values="dead_final_full", aggfunc="mean"
+        )
+        sns.heatmap(
+            grid,
+            annot=True,
+            fmt=".2f",
+            vmin=0,
+            vmax=1,
+            cmap="rocket_r",
+            ax=ax,
+            cbar=ax is axes[0][-1],
+        )
         ax.set_title(f"init {init}: dead on all training inputs, after training")
     fig.tight_layout()
     return fig
@@ -95,7 +131,10 @@ def dead_by_layer(tables, config, experiment):
     layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
     ax = sns.lineplot(layers, x="layer", y="dead", hue="activation", style="init", **CI)
-    ax.set(title=f"dead units per layer, depth {layers.depth.max()}, end of training", ylabel="dead fraction")
+    ax.set(
+        title=f"dead units per layer, depth {layers.depth.max()}, end of training",
+        ylabel="dead fraction",
+    )
     return ax.figure
 
 
@@ -107,8 +146,19 @@ def dead_at_init(tables, config, experiment):
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
     layers = layers[layers.epoch == 0]
-    grid = sns.relplot(layers, x="layer", y="dead", hue="init", style="activation", col="layer_widths", kind="line",
-                       marker="o", **CI, height=3, facet_kws={"sharex": False})
+    grid = sns.relplot(
+        layers,
+        x="layer",
+        y="dead",
+        hue="init",
+        style="activation",
+        col="layer_widths",
+        kind="line",
+        marker="o",
+        **CI,
+        height=3,
+        facet_kws={"sharex": False},
+    )
     grid.set(ylabel="dead fraction before training")
     return grid.figure
 
@@ -120,10 +170,27 @@ def inactive_over_training(tables, config, experiment):
     probe), per probed epoch. For ReLU inactive is dead; a Leaky ReLU, ELU, tanh or sigmoid unit still gets gradient."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment, trained_only=True)
-    df = layers.groupby(["activation", "epoch", "run_id"])[["inactive_since_init", "became_inactive", "revived"]].mean().reset_index()
-    df = df.melt(id_vars=["activation", "epoch", "run_id"], var_name="status", value_name="fraction of units")
-    grid = sns.relplot(df, x="epoch", y="fraction of units", hue="status", col="activation", col_wrap=4, kind="line",
-                       **CI, height=2.4)
+    df = (
+        layers.groupby(["activation", "epoch", "run_id"])[
+            ["inactive_since_init", "became_inactive", "revived"]
+        ]
+        .mean()
+        .reset_index()
+    )
+    df = df.melt(
+        id_vars=["activation", "epoch", "run_id"], var_name="status", value_name="fraction of units"
+    )
+    grid = sns.relplot(
+        df,
+        x="epoch",
+        y="fraction of units",
+        hue="status",
+        col="activation",
+        col_wrap=4,
+        kind="line",
+        **CI,
+        height=2.4,
+    )
     return grid.figure
 
 
@@ -132,9 +199,23 @@ def loss_curves(tables, config, experiment):
     """Training and test loss per epoch, mean and 95% CI over seeds, per activation (all lrs pooled by lr)."""
     plt, sns = _plt()
     curves = _pick(tables["curves"], experiment)
-    df = curves.melt(id_vars=["activation", "epoch", "lr", "depth"], value_vars=["train_loss", "test_loss"], var_name="split")
-    grid = sns.relplot(df, x="epoch", y="value", hue="activation", col="split", row="depth", kind="line",
-                       **CI, height=2.6, facet_kws={"sharey": False})
+    df = curves.melt(
+        id_vars=["activation", "epoch", "lr", "depth"],
+        value_vars=["train_loss", "test_loss"],
+        var_name="split",
+    )
+    grid = sns.relplot(
+        df,
+        x="epoch",
+        y="value",
+        hue="activation",
+        col="split",
+        row="depth",
+        kind="line",
+        **CI,
+        height=2.6,
+        facet_kws={"sharey": False},
+    )
     grid.set(yscale="log")
     return grid.figure
 
@@ -151,13 +232,18 @@ def convergence(tables, config, experiment):
     plt, sns = _plt()
     runs = at_best_lr(_pick(tables["runs"], experiment), ["activation", "depth"], "final_val_acc")
     depths = sorted(runs.depth.unique())
-    fig, axes = plt.subplots(1, len(depths), figsize=(4.5 * len(depths), 3.6), sharey=True, squeeze=False)
-    colours = dict(zip(sorted(runs.activation.unique()), sns.color_palette("tab20", runs.activation.nunique())))
+    fig, axes = plt.subplots(
+        1, len(depths), figsize=(4.5 * len(depths), 3.6), sharey=True, squeeze=False
+    )
+    colours = dict(
+        zip(sorted(runs.activation.unique()), sns.color_palette("tab20", runs.activation.nunique()))
+    )
     for ax, depth in zip(axes[0], depths):
         for act, g in runs[runs.depth == depth].groupby("activation"):
             events = time_to_event(g)
-            KaplanMeierFitter(label=f"{act} (lr {g.lr.iloc[0]:g})").fit(events.duration, events.observed).plot_survival_function(
-                ax=ax, color=colours[act], ci_alpha=0.1)
+            KaplanMeierFitter(label=f"{act} (lr {g.lr.iloc[0]:g})").fit(
+                events.duration, events.observed
+            ).plot_survival_function(ax=ax, color=colours[act], ci_alpha=0.1)
         ax.set(title=f"depth {depth}", xlabel="optimizer steps", ylabel="share not yet at target")
         ax.legend(fontsize=6)
     return fig
@@ -168,10 +254,21 @@ def grad_norms(tables, config, experiment):
     """Weight-gradient L2 norm per layer, at init (fixed batch) and at the last epoch (mean over steps)."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
-    layers = layers[layers.epoch.isin([0, layers.epoch.max()]) & (layers.depth == layers.depth.max())]
+    layers = layers[
+        layers.epoch.isin([0, layers.epoch.max()]) & (layers.depth == layers.depth.max())
+    ]
     layers = layers.assign(when=np.where(layers.epoch == 0, "at init", "last epoch"))
-    grid = sns.relplot(layers, x="layer", y="grad_norm_mean", hue="init", style="activation", col="when", kind="line",
-                       **CI, height=3)
+    grid = sns.relplot(
+        layers,
+        x="layer",
+        y="grad_norm_mean",
+        hue="init",
+        style="activation",
+        col="when",
+        kind="line",
+        **CI,
+        height=3,
+    )
     grid.set(yscale="log")
     return grid.figure
 
@@ -184,7 +281,11 @@ def dead_vs_lr(tables, config, experiment):
     runs = _pick(tables["runs"], experiment, trained_only=True)
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
     ax.axhline(0.4, ls="--", c="grey")
-    ax.set(xscale="log", ylabel="dead on all training inputs, after training", title="dead units against learning rate")
+    ax.set(
+        xscale="log",
+        ylabel="dead on all training inputs, after training",
+        title="dead units against learning rate",
+    )
     return ax.figure
 
 
@@ -198,9 +299,17 @@ def dying(tables, config, experiment):
     runs = _pick(tables["runs"], experiment)
     grid = sns.FacetGrid(runs, row="optimizer", col="depth", sharex="row", height=2.4, aspect=1.1)
     grid.map_dataframe(sns.lineplot, x="lr", y="dead_final_full", color="k", errorbar=None)
-    grid.map_dataframe(sns.stripplot, x="lr", y="dead_final_full", hue="outcome", native_scale=True,
-                       hue_order=["trained", "untrained", "diverged"], jitter=False, alpha=0.7,
-                       palette="deep")
+    grid.map_dataframe(
+        sns.stripplot,
+        x="lr",
+        y="dead_final_full",
+        hue="outcome",
+        native_scale=True,
+        hue_order=["trained", "untrained", "diverged"],
+        jitter=False,
+        alpha=0.7,
+        palette="deep",
+    )
     for ax in grid.axes.flat:
         ax.axhline(0.4, ls="--", c="grey")
         ax.set_xscale("log")
@@ -215,11 +324,25 @@ def revival(tables, config, experiment):
     training input) that fire again after training on with each activation from the same weights,
     on the whole training set; the bar is the mean over seeds with its 95% interval."""
     plt, sns = _plt()
-    table = tables["revival"].melt(id_vars=["activation", "seed"], var_name="units",
-                                   value_vars=["revived", "revived_first_layer"])
-    table["units"] = table.units.map({"revived": "all layers", "revived_first_layer": "first layer"})
-    grid = sns.catplot(table, x="activation", y="value", col="units", kind="bar", height=3.2,
-                       errorbar=("ci", 95), n_boot=300, seed=0)
+    table = tables["revival"].melt(
+        id_vars=["activation", "seed"],
+        var_name="units",
+        value_vars=["revived", "revived_first_layer"],
+    )
+    table["units"] = table.units.map(
+        {"revived": "all layers", "revived_first_layer": "first layer"}
+    )
+    grid = sns.catplot(
+        table,
+        x="activation",
+        y="value",
+        col="units",
+        kind="bar",
+        height=3.2,
+        errorbar=("ci", 95),
+        n_boot=300,
+        seed=0,
+    )
     grid.map_dataframe(sns.stripplot, x="activation", y="value", color="k", size=3)
     grid.set_axis_labels("", "killed units that fire again")
     return grid.figure
@@ -237,17 +360,31 @@ def dead_cost(tables, config, experiment):
     ablate = cost[cost.setup == "ablate"]
     for r in ablate.itertuples():
         left.plot([0, 1], [r.test_error, r.ablated_test_error], "o-", c="C0", alpha=0.6)
-    left.set(xticks=[0, 1], xticklabels=["as trained", "dead units ablated"], ylabel="test error",
-             title=f"{ablate.dead.mean():.0%} of units dead")
+    left.set(
+        xticks=[0, 1],
+        xticklabels=["as trained", "dead units ablated"],
+        ylabel="test error",
+        title=f"{ablate.dead.mean():.0%} of units dead",
+    )
     recover = cost[cost.setup == "recover"]
     colours = {"trained": "C0", "untrained": "C1", "diverged": "C3"}
     for r in recover.itertuples():
-        right.plot([0, 1], [r.as_is_train_error, r.reinit_train_error], "o-", alpha=0.6,
-                   c=colours[r.outcome], label=r.outcome)
+        right.plot(
+            [0, 1],
+            [r.as_is_train_error, r.reinit_train_error],
+            "o-",
+            alpha=0.6,
+            c=colours[r.outcome],
+            label=r.outcome,
+        )
     handles = dict(zip(*right.get_legend_handles_labels()[::-1]))
     right.legend(handles.values(), handles.keys(), title="after the high lr")
-    right.set(xticks=[0, 1], xticklabels=["trained on as is", "dead re-initialised"],
-              ylabel="final training error", title="failed nets, trained on")
+    right.set(
+        xticks=[0, 1],
+        xticklabels=["trained on as is", "dead re-initialised"],
+        ylabel="final training error",
+        title="failed nets, trained on",
+    )
     fig.tight_layout()
     return fig
 
@@ -256,7 +393,9 @@ def dead_cost(tables, config, experiment):
 def prelu_slopes(tables, config, experiment):
     """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True)).dropna(subset=["prelu_slope"])
+    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True)).dropna(
+        subset=["prelu_slope"]
+    )
     ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
     ax.axhline(0.25, ls="--", c="grey")
     ax.set(title="learned PReLU slopes (dashed: init)")
@@ -270,8 +409,12 @@ def bias_shift(tables, config, experiment):
     plt, sns = _plt()
     layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
-    df = layers.melt(id_vars=["activation", "layer"], value_vars=["act_mean", "bias_shift"], var_name="statistic")
-    grid = sns.relplot(df, x="layer", y="value", hue="activation", col="statistic", kind="line", **CI, height=3)
+    df = layers.melt(
+        id_vars=["activation", "layer"], value_vars=["act_mean", "bias_shift"], var_name="statistic"
+    )
+    grid = sns.relplot(
+        df, x="layer", y="value", hue="activation", col="statistic", kind="line", **CI, height=3
+    )
     return grid.figure
 
 
@@ -282,8 +425,17 @@ def accuracy(tables, config, experiment):
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
     runs = at_best_lr(runs, ["dataset", "activation", "depth"], "final_val_acc")
-    grid = sns.catplot(runs, x="activation", y="final_test_acc", hue="depth", col="dataset", kind="bar",
-                       **CI, height=3.2, aspect=1.6)
+    grid = sns.catplot(
+        runs,
+        x="activation",
+        y="final_test_acc",
+        hue="depth",
+        col="dataset",
+        kind="bar",
+        **CI,
+        height=3.2,
+        aspect=1.6,
+    )
     grid.tick_params(axis="x", rotation=45)
     return grid.figure
 
@@ -295,10 +447,24 @@ def collapse(tables, config, experiment):
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
     runs = runs.assign(collapsed_after_training=runs.outcome != "trained")
-    df = runs.melt(id_vars=["activation", "init", "width"], value_vars=["born_dead", "collapsed_after_training"], var_name="when")
+    df = runs.melt(
+        id_vars=["activation", "init", "width"],
+        value_vars=["born_dead", "collapsed_after_training"],
+        var_name="when",
+    )
     df["value"] = df.value.astype(float)
-    grid = sns.catplot(df, x="init", y="value", hue="activation", col="when", row="width", kind="bar",
-                       **CI, height=2.8, aspect=1.3)
+    grid = sns.catplot(
+        df,
+        x="init",
+        y="value",
+        hue="activation",
+        col="when",
+        row="width",
+        kind="bar",
+        **CI,
+        height=2.8,
+        aspect=1.3,
+    )
     grid.set(ylabel="collapsed networks", ylim=(0, 1))
     return grid.figure
 
@@ -315,10 +481,20 @@ def born_dead(tables, config, experiment):
     palette = dict(zip(sorted(bd.width.unique()), sns.color_palette(n_colors=bd.width.nunique())))
     for width, g in bd.groupby("width"):
         ax.plot(g.depth, g.p_theory, color=palette[width], label=f"width {width}: 1-(1-2^-N)^L")
-        ax.errorbar(g.depth, g.p_empirical, yerr=[g.p_empirical - g.ci_low, g.ci_high - g.p_empirical], fmt="o",
-                    color=palette[width], capsize=3)
+        ax.errorbar(
+            g.depth,
+            g.p_empirical,
+            yerr=[g.p_empirical - g.ci_low, g.ci_high - g.p_empirical],
+            fmt="o",
+            color=palette[width],
+            capsize=3,
+        )
         ax.plot(g.depth, g.p_dataset, "x", color=palette[width])
-    ax.set(xlabel="depth (hidden layers)", ylabel="probability", title="born dead at init: o at one input, x over the probe set")
+    ax.set(
+        xlabel="depth (hidden layers)",
+        ylabel="probability",
+        title="born dead at init: o at one input, x over the probe set",
+    )
     ax.legend(fontsize=7)
     return fig
 
@@ -332,16 +508,38 @@ def length_variance(tables, config, experiment):
     of the number of draws; a sample of N draws cannot show a ratio above N − 1, and this heavy-tailed one falls
     short well before, so claim R8 fits only the circles."""
     plt, sns = _plt()
-    lengths = tables["lengths"].assign(log_var=lambda d: np.log1p(d.normalised_variance),
-                                       log_predicted=lambda d: np.log1p(d.predicted),
-                                       shown=lambda d: d.measurable.map({True: "predicted <= sqrt(draws)",
-                                                                         False: "beyond sqrt(draws)"}))
-    ax = sns.lineplot(lengths, x="sum_inv_width", y="log_predicted", hue="width", palette="viridis", ls="--",
-                      legend=False)
-    sns.scatterplot(lengths, x="sum_inv_width", y="log_var", hue="width", style="shown", palette="viridis", s=50,
-                    markers={"predicted <= sqrt(draws)": "o", "beyond sqrt(draws)": "X"}, ax=ax)
-    ax.set(xlabel="sum over layers of 1/width", ylabel="log(1 + Var |h|^2 / mean^2)",
-           title="squared length at init, He ReLU (dashed: exact prediction)")
+    lengths = tables["lengths"].assign(
+        log_var=lambda d: np.log1p(d.normalised_variance),
+        log_predicted=lambda d: np.log1p(d.predicted),
+        shown=lambda d: d.measurable.map(
+            {True: "predicted <= sqrt(draws)", False: "beyond sqrt(draws)"}
+        ),
+    )
+    ax = sns.lineplot(
+        lengths,
+        x="sum_inv_width",
+        y="log_predicted",
+        hue="width",
+        palette="viridis",
+        ls="--",
+        legend=False,
+    )
+    sns.scatterplot(
+        lengths,
+        x="sum_inv_width",
+        y="log_var",
+        hue="width",
+        style="shown",
+        palette="viridis",
+        s=50,
+        markers={"predicted <= sqrt(draws)": "o", "beyond sqrt(draws)": "X"},
+        ax=ax,
+    )
+    ax.set(
+        xlabel="sum over layers of 1/width",
+        ylabel="log(1 + Var |h|^2 / mean^2)",
+        title="squared length at init, He ReLU (dashed: exact prediction)",
+    )
     ax.legend(fontsize=7)
     return ax.figure
 
@@ -353,8 +551,13 @@ def activation_cost(tables, config, experiment):
     plt, sns = _plt()
     cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.barh(cost.activation, cost.relative_to_relu, xerr=[cost.relative_to_relu - cost.ci_low, cost.ci_high - cost.relative_to_relu],
-            color=sns.color_palette()[0], capsize=3)
+    ax.barh(
+        cost.activation,
+        cost.relative_to_relu,
+        xerr=[cost.relative_to_relu - cost.ci_low, cost.ci_high - cost.relative_to_relu],
+        color=sns.color_palette()[0],
+        capsize=3,
+    )
     ax.axvline(1.0, ls="--", c="grey")
     ax.set(xlabel="time relative to ReLU", title="cost of forward + backward, same tensors")
     return fig

@@ -5,6 +5,7 @@ the name of the figure function it reads out; it returns ``(markdown, numbers)``
 numbers it cites. ``findings_table`` writes them all, in report order, as ``findings.csv``: one row
 per section finding, per claim group and per configured figure (title, caption, text).
 """
+
 import inspect
 import json
 import platform
@@ -15,11 +16,11 @@ import pandas as pd
 
 from deadunits.claims import ALPHA, KINDS, VERDICTS, by_outcome
 from deadunits.datasets import VALIDATION_SHARE
-from deadunits.summary import UNTRAINED_GAP, final_layers
-from deadunits.trainer import TrainSettings
 from deadunits.figures import FIGURES, figure_fn
 from deadunits.registry import Registry
-from deadunits.stats import at_best_lr, mean_ci, km_median, time_to_event
+from deadunits.stats import at_best_lr, km_median, mean_ci, time_to_event
+from deadunits.summary import UNTRAINED_GAP, final_layers
+from deadunits.trainer import TrainSettings
 
 FINDINGS = Registry("finding")
 finding = FINDINGS.register
@@ -38,8 +39,10 @@ def ci(values, fmt="{:.1%}"):
 def _trained(runs):
     """The trained runs, and a sentence on those left out and why."""
     counts = runs.outcome.value_counts()
-    note = (f"On the {counts.get('trained', 0)} of {len(runs)} nets that trained ({counts.get('untrained', 0)} untrained, "
-            f"{counts.get('diverged', 0)} diverged left out): ")
+    note = (
+        f"On the {counts.get('trained', 0)} of {len(runs)} nets that trained ({counts.get('untrained', 0)} untrained, "
+        f"{counts.get('diverged', 0)} diverged left out): "
+    )
     return runs[runs.outcome == "trained"], note
 
 
@@ -51,35 +54,64 @@ def _cell_of(runs):
     return runs.run_id.str.rsplit("/", n=1).str[0]
 
 
-JOB_PARTS = {"train_s": "training", "probe_s": "probing", "validate_s": "validation and epoch-end bookkeeping",
-             "setup_s": "building and initialising stacks and tables", "startup_s": "process start-up (interpreter and imports)",
-             "load_s": "loading data", "write_s": "writing results"}  # a job's timing.json, written by scripts/train.py
+JOB_PARTS = {
+    "train_s": "training",
+    "probe_s": "probing",
+    "validate_s": "validation and epoch-end bookkeeping",
+    "setup_s": "building and initialising stacks and tables",
+    "startup_s": "process start-up (interpreter and imports)",
+    "load_s": "loading data",
+    "write_s": "writing results",
+}  # a job's timing.json, written by scripts/train.py
 
 
 @finding("study")
 def study(t, runs):
     """What was trained, where the job time went, and what diverged or failed."""
-    runs, bench, inside = t["all_runs"], t["bench"], t["timing"].reindex(columns=list(JOB_PARTS)).sum()
-    cells, total, outcomes = _cell_of(runs), t["bench"].s.sum(), runs[~runs.failed].outcome.value_counts()
-    parts = ", ".join(f"{inside[k]:.0f} s ({inside[k] / total:.0%}) {label}" for k, label in JOB_PARTS.items())
-    numbers = dict(models=len(runs), cells=cells.nunique(), jobs=len(t["timing"]), job_s=total,
-                   **{f"{k.removesuffix('_s')}_share": inside[k] / total for k in JOB_PARTS},
-                   diverged=int(runs.diverged.sum()), failed_cells=cells[runs.failed].nunique(),
-                   **{f"outcome_{name}": int(count) for name, count in outcomes.items()})
-    text = (f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t['timing'])} jobs** "
-            f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
-            f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
-            f"depths {sorted(runs.depth.unique().tolist())}. "
-            f"Training jobs took {total:.0f} s of job time in all (longest {bench.s.max():.1f} s); "
-            f"of that, {parts}, and the rest ({1 - inside.sum() / total:.0%}) Snakemake's job handling and process exit. "
-            f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
-            f"{cells[runs.failed].nunique()} cells failed. By outcome: {outcomes.get('trained', 0)} trained, "
-            f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 times the best "
-            f"constant prediction's), {outcomes.get('diverged', 0)} diverged.")
+    runs, bench, inside = (
+        t["all_runs"],
+        t["bench"],
+        t["timing"].reindex(columns=list(JOB_PARTS)).sum(),
+    )
+    cells, total, outcomes = (
+        _cell_of(runs),
+        t["bench"].s.sum(),
+        runs[~runs.failed].outcome.value_counts(),
+    )
+    parts = ", ".join(
+        f"{inside[k]:.0f} s ({inside[k] / total:.0%}) {label}" for k, label in JOB_PARTS.items()
+    )
+    numbers = dict(
+        models=len(runs),
+        cells=cells.nunique(),
+        jobs=len(t["timing"]),
+        job_s=total,
+        **{f"{k.removesuffix('_s')}_share": inside[k] / total for k in JOB_PARTS},
+        diverged=int(runs.diverged.sum()),
+        failed_cells=cells[runs.failed].nunique(),
+        **{f"outcome_{name}": int(count) for name, count in outcomes.items()},
+    )
+    text = (
+        f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t['timing'])} jobs** "
+        f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
+        f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
+        f"depths {sorted(runs.depth.unique().tolist())}. "
+        f"Training jobs took {total:.0f} s of job time in all (longest {bench.s.max():.1f} s); "
+        f"of that, {parts}, and the rest ({1 - inside.sum() / total:.0%}) Snakemake's job handling and process exit. "
+        f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
+        f"{cells[runs.failed].nunique()} cells failed. By outcome: {outcomes.get('trained', 0)} trained, "
+        f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 times the best "
+        f"constant prediction's), {outcomes.get('diverged', 0)} diverged."
+    )
     failed = runs[runs.failed]
     if len(failed):
-        text += "\n\n**Failed cells** (their models are missing from every figure and number below):\n\n" + "\n".join(
-            f"* `{cell}`: {error}" for cell, error in failed.groupby(cells[runs.failed]).error.first().items())
+        text += (
+            "\n\n**Failed cells** (their models are missing from every figure and number below):\n\n"
+            + "\n".join(
+                f"* `{cell}`: {error}"
+                for cell, error in failed.groupby(cells[runs.failed]).error.first().items()
+            )
+        )
     return text, numbers
 
 
@@ -103,10 +135,19 @@ For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
 @finding("metrics")
 def metrics(t, runs):
     """The metric definitions, with the thresholds this study used (config ``defaults``)."""
-    used = {k: v for k, v in t.get("defaults", {}).items() if k in ("dead_threshold", "dormant_tau", "ema")}
-    numbers = dict(dead_threshold=TrainSettings.dead_threshold, dormant_tau=TrainSettings.dormant_tau,
-                   ema=TrainSettings.ema, untrained=1 - UNTRAINED_GAP, validation=VALIDATION_SHARE,
-                   alpha=ALPHA)
+    used = {
+        k: v
+        for k, v in t.get("defaults", {}).items()
+        if k in ("dead_threshold", "dormant_tau", "ema")
+    }
+    numbers = dict(
+        dead_threshold=TrainSettings.dead_threshold,
+        dormant_tau=TrainSettings.dormant_tau,
+        ema=TrainSettings.ema,
+        untrained=1 - UNTRAINED_GAP,
+        validation=VALIDATION_SHARE,
+        alpha=ALPHA,
+    )
     numbers.update(used)
     return METRICS.format(**numbers), numbers
 
@@ -117,10 +158,13 @@ def probe_overcount(t, runs):
     ok = runs[~runs.diverged]
     gap = ok.dead_final - ok.dead_final_full
     by_exp = gap.groupby(ok.experiment).agg(["mean", "max"]).sort_values("mean", ascending=False)
-    text = (f"**Probe set or whole training set.** A unit counted dead on the probe set may still pass gradient on other "
-            f"training examples. Over {len(ok)} models that did not diverge, the probe set counts {ci(gap, '{:.2%}')} more of "
-            f"all hidden units as dead (no gradient) than the whole training set does (the most for one model: {gap.max():.1%}). By experiment (mean, max): "
-            + ", ".join(f"{e} {row['mean']:.2%} / {row['max']:.1%}" for e, row in by_exp.iterrows()) + ".")
+    text = (
+        f"**Probe set or whole training set.** A unit counted dead on the probe set may still pass gradient on other "
+        f"training examples. Over {len(ok)} models that did not diverge, the probe set counts {ci(gap, '{:.2%}')} more of "
+        f"all hidden units as dead (no gradient) than the whole training set does (the most for one model: {gap.max():.1%}). By experiment (mean, max): "
+        + ", ".join(f"{e} {row['mean']:.2%} / {row['max']:.1%}" for e, row in by_exp.iterrows())
+        + "."
+    )
     return text, dict(mean_gap=gap.mean(), max_gap=gap.max(), models=len(ok))
 
 
@@ -131,15 +175,22 @@ def claims_overview(t, runs):
     claims, status = t["claims"], t["claims_status"]
     counts = claims[claims.kind == "claim"].verdict.value_counts()
     others = claims[claims.kind != "claim"].kind.value_counts()
-    text = (f"{int(counts.sum())} claim rows: " + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICTS) + ". "
-            f"Apart from them, not counted as reproductions: {others.get('sanity', 0)} sanity checks (properties that "
-            f"hold by construction or check our code), {others.get('contrast', 0)} contrast rows and "
-            f"{others.get('benchmark', 0)} wall-clock benchmarks. Each counted row's one-sided p-value is "
-            "adjusted over all counted rows (Benjamini-Hochberg); its verdict reads the adjusted one.")
+    text = (
+        f"{int(counts.sum())} claim rows: "
+        + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICTS)
+        + ". "
+        f"Apart from them, not counted as reproductions: {others.get('sanity', 0)} sanity checks (properties that "
+        f"hold by construction or check our code), {others.get('contrast', 0)} contrast rows and "
+        f"{others.get('benchmark', 0)} wall-clock benchmarks. Each counted row's one-sided p-value is "
+        "adjusted over all counted rows (Benjamini-Hochberg); its verdict reads the adjusted one."
+    )
     empty = status[status.rows == 0]
     if len(empty):
-        text += " Configured claims that produced no row: " + ", ".join(
-            f"{r.claim} ({r.reason})" for r in empty.itertuples()) + "."
+        text += (
+            " Configured claims that produced no row: "
+            + ", ".join(f"{r.claim} ({r.reason})" for r in empty.itertuples())
+            + "."
+        )
     return text, {**{v: int(counts.get(v, 0)) for v in VERDICTS}, "without_rows": len(empty)}
 
 
@@ -172,25 +223,59 @@ def _cite(rows, fmt="{:.1%}") -> str:
 
 
 ABSTRACT = [  # (claim-row prefix, kind, number format, sentence): the source texts' questions in order
-    ("S-dead", "claim", "{:.1%}", "**Do ReLU units die?** At the learning rate best on validation, "
-     "all-ReLU nets end with {} of their units dead on the whole training set."),
-    ("R6-sgd", "claim", "{:.1%}", "**Where?** At the highest learning rates with SGD, {} of the nets' "
-     "units are dead, counting the nets that failed or diverged (most of them at these rates)."),
+    (
+        "S-dead",
+        "claim",
+        "{:.1%}",
+        "**Do ReLU units die?** At the learning rate best on validation, "
+        "all-ReLU nets end with {} of their units dead on the whole training set.",
+    ),
+    (
+        "R6-sgd",
+        "claim",
+        "{:.1%}",
+        "**Where?** At the highest learning rates with SGD, {} of the nets' "
+        "units are dead, counting the nets that failed or diverged (most of them at these rates).",
+    ),
     ("R6-adam", "claim", "{:.1%}", "With Adam at its highest learning rates: {}."),
     ("R6-trained", "claim", "{:.1%}", "Nets that still train carry {}."),
-    ("S-dead-cost-recover", "claim", "{:+.3f}", "**What does a dead unit cost?** Re-initialising the "
-     "dead units of nets that failed at a high learning rate changes their final training error by "
-     "{} against training them on as they are."),
-    ("S-dead-cost-ablate", "contrast", "{:+.4f}", "Ablating the units dead on the training set of "
-     "nets that trained changes their test error by {}: a dead unit is lost capacity, not a "
-     "hidden helper."),
-    ("S-leak-revives-relu", "claim", "{:.1%}", "**Do they come back?** Of ReLU units killed on "
-     "purpose in trained nets, {} fire again after more training."),
-    ("S-leak-revives-", "claim", "{:+.1%}", "With a leak, PReLU or ELU instead, the share that "
-     "comes back differs from ReLU's by {}."),
+    (
+        "S-dead-cost-recover",
+        "claim",
+        "{:+.3f}",
+        "**What does a dead unit cost?** Re-initialising the "
+        "dead units of nets that failed at a high learning rate changes their final training error by "
+        "{} against training them on as they are.",
+    ),
+    (
+        "S-dead-cost-ablate",
+        "contrast",
+        "{:+.4f}",
+        "Ablating the units dead on the training set of "
+        "nets that trained changes their test error by {}: a dead unit is lost capacity, not a "
+        "hidden helper.",
+    ),
+    (
+        "S-leak-revives-relu",
+        "claim",
+        "{:.1%}",
+        "**Do they come back?** Of ReLU units killed on "
+        "purpose in trained nets, {} fire again after more training.",
+    ),
+    (
+        "S-leak-revives-",
+        "claim",
+        "{:+.1%}",
+        "With a leak, PReLU or ELU instead, the share that comes back differs from ReLU's by {}.",
+    ),
     ("S-bias", "claim", "{:+.1%}", "A positive bias init changes the dead fraction by {}."),
-    ("R4", "claim", "{:.2f}", "**Does ReLU converge faster?** Tanh or sigmoid over ReLU, median "
-     "steps to the training target: {}."),
+    (
+        "R4",
+        "claim",
+        "{:.2f}",
+        "**Does ReLU converge faster?** Tanh or sigmoid over ReLU, median "
+        "steps to the training target: {}.",
+    ),
 ]
 
 
@@ -207,10 +292,13 @@ def abstract(t, runs):
             lines.append(sentence.format(_cite(rows, fmt)))
     cost = _rows(claims, "S-cost", "benchmark")
     if len(cost):
-        lines.append(f"Against ReLU, the other activations' forward and backward pass takes "
-                     f"{_cite(cost, '{:.2f}')} times as long (a benchmark, not counted).")
-    return " ".join(lines) or "This study configures none of the source texts' claims.", \
-        dict(sentences=len(lines))
+        lines.append(
+            f"Against ReLU, the other activations' forward and backward pass takes "
+            f"{_cite(cost, '{:.2f}')} times as long (a benchmark, not counted)."
+        )
+    return " ".join(lines) or "This study configures none of the source texts' claims.", dict(
+        sentences=len(lines)
+    )
 
 
 @finding("glance")
@@ -218,10 +306,15 @@ def glance(t, runs):
     """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks) with its
     verdict, the number and its CI, and its caveat."""
     claims = t["claims"].assign(order=t["claims"].kind.map({k: i for i, k in enumerate(KINDS)}))
-    lines = [f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) | {_cell(r.caveat)} |"
-             for r in claims.sort_values("order", kind="stable").itertuples()]
-    return ("| row | claim | kind | verdict | measured [95% CI] | caveat |\n|---|---|---|---|---|---|\n" + "\n".join(lines),
-            dict(rows=len(lines)))
+    lines = [
+        f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) | {_cell(r.caveat)} |"
+        for r in claims.sort_values("order", kind="stable").itertuples()
+    ]
+    return (
+        "| row | claim | kind | verdict | measured [95% CI] | caveat |\n|---|---|---|---|---|---|\n"
+        + "\n".join(lines),
+        dict(rows=len(lines)),
+    )
 
 
 def group_verdict(rows) -> str:
@@ -237,15 +330,21 @@ def claim_groups(claims):
     """One markdown section per claim group (R2, S-bias, ...): its rows as a table, with p and
     adjusted p, and the counts of its verdicts."""
     sections = []
-    header = ("| row | kind | condition | expected | measured [95% CI] | n | p (adjusted) | verdict |\n"
-              "|---|---|---|---|---|---|---|---|\n")
+    header = (
+        "| row | kind | condition | expected | measured [95% CI] | n | p (adjusted) | verdict |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+    )
     for group, rows in claims.groupby("group", sort=False):
         table = header + "\n".join(
             f"| {r.claim_id} | {r.kind} | {_cell(r.condition)} | {_cell(r.expected)} | {_number(r)} "
-            f"| {r.n} | {_fmt(r.p)} ({_fmt(r.p_adj)}) | {r.verdict} |" for r in rows.itertuples())
+            f"| {r.n} | {_fmt(r.p)} ({_fmt(r.p_adj)}) | {r.verdict} |"
+            for r in rows.itertuples()
+        )
         overall = group_verdict(rows)
-        text = (f"### {group}: {rows.claim.iloc[0]}\n*Source: {rows.source.iloc[0]}.*\n\n{table}\n\n"
-                f"**Verdicts: {overall}.**")
+        text = (
+            f"### {group}: {rows.claim.iloc[0]}\n*Source: {rows.source.iloc[0]}.*\n\n{table}\n\n"
+            f"**Verdicts: {overall}.**"
+        )
         sections.append((group, text, dict(rows=len(rows), verdicts=overall)))
     return sections
 
@@ -258,10 +357,12 @@ def provenance(t, runs):
     import torch
 
     prov = t["all_runs"][["code_version", "machine", "torch_version", "device"]].drop_duplicates()
-    text = (f"Code versions: {', '.join(prov.code_version.unique())}. Machines: {', '.join(prov.machine.unique())}. "
-            f"Devices: {', '.join(prov.device.unique())}. torch {torch.__version__}, pandas {pd.__version__}, "
-            f"scikit-learn {sklearn.__version__}, snakemake {snakemake.__version__}, Python {platform.python_version()}. "
-            f"Report rendered on {socket.gethostname()}.")
+    text = (
+        f"Code versions: {', '.join(prov.code_version.unique())}. Machines: {', '.join(prov.machine.unique())}. "
+        f"Devices: {', '.join(prov.device.unique())}. torch {torch.__version__}, pandas {pd.__version__}, "
+        f"scikit-learn {sklearn.__version__}, snakemake {snakemake.__version__}, Python {platform.python_version()}. "
+        f"Report rendered on {socket.gethostname()}."
+    )
     return text, dict(code_versions=list(prov.code_version.unique()))
 
 
@@ -272,14 +373,19 @@ def dead_heatmap(t, r):
         return note + "none.", {}
     r = r.groupby(["init", "activation", "depth"]).dead_final_full.mean().reset_index()
     worst = r.loc[r.dead_final_full.idxmax()]
-    lines = [f"Largest mean dead fraction: **{worst.dead_final_full:.1%}** ({worst.activation}, init {worst.init}, "
-             f"depth {worst.depth})."]
+    lines = [
+        f"Largest mean dead fraction: **{worst.dead_final_full:.1%}** ({worst.activation}, init {worst.init}, "
+        f"depth {worst.depth})."
+    ]
     for act in ("relu", "leaky_0.01", "elu"):
         sub = r[r.activation == act]
         if len(sub):
             deep = sub[sub.depth == sub.depth.max()]
-            lines.append(f"{act} at depth {deep.depth.max()}: "
-                         + ", ".join(f"{row.init} {row.dead_final_full:.1%}" for row in deep.itertuples()) + ".")
+            lines.append(
+                f"{act} at depth {deep.depth.max()}: "
+                + ", ".join(f"{row.init} {row.dead_final_full:.1%}" for row in deep.itertuples())
+                + "."
+            )
     return note + " ".join(lines), dict(worst=worst.dead_final_full)
 
 
@@ -291,12 +397,17 @@ def dead_vs_lr(t, r):
     out = []
     for act, g in r.groupby("activation"):
         by_lr = g.groupby("lr").dead_final_full.mean()
-        out.append(f"{act}: {by_lr.iloc[0]:.1%} at lr {by_lr.index[0]:g} to {by_lr.iloc[-1]:.1%} at lr "
-                   f"{by_lr.index[-1]:g} (max {by_lr.max():.1%} at lr {by_lr.idxmax():g})")
+        out.append(
+            f"{act}: {by_lr.iloc[0]:.1%} at lr {by_lr.index[0]:g} to {by_lr.iloc[-1]:.1%} at lr "
+            f"{by_lr.index[-1]:g} (max {by_lr.max():.1%} at lr {by_lr.idxmax():g})"
+        )
     hit = r.groupby(["activation", "lr"]).dead_final_full.mean()
     reached = hit[hit >= 0.4]
-    verdict = (f"The 40% level is reached: {', '.join(f'{a} at lr {l:g}' for a, l in reached.index)}." if len(reached)
-               else "No activation reaches 40% dead units on average at any learning rate tried.")
+    verdict = (
+        f"The 40% level is reached: {', '.join(f'{a} at lr {l:g}' for a, l in reached.index)}."
+        if len(reached)
+        else "No activation reaches 40% dead units on average at any learning rate tried."
+    )
     return note + "; ".join(out) + ". " + verdict, dict(cells_at_40=len(reached))
 
 
@@ -311,8 +422,10 @@ def dying(t, r):
         at_40 = mean[mean >= 0.4]
         reach = f"40% from lr {at_40.index.min():g}" if len(at_40) else f"at most {mean.max():.1%}"
         top = g[g.lr == g.lr.max()]
-        parts.append(f"{optimizer}, depth {depth}: all nets reach {reach}; at lr "
-                     f"{top.lr.iloc[0]:g}: {by_outcome(top)}")
+        parts.append(
+            f"{optimizer}, depth {depth}: all nets reach {reach}; at lr "
+            f"{top.lr.iloc[0]:g}: {by_outcome(top)}"
+        )
     text = "Dead fraction on the whole training set, by outcome: " + "; ".join(parts) + "."
     dead = r[r.dead_final_full >= 0.4]
     numbers = dict(nets_at_40=len(dead), nets=len(r))
@@ -321,10 +434,12 @@ def dying(t, r):
         first = layers[layers.epoch == layers.epoch.min()]
         worst = first.groupby("layer").dead.mean()
         by_epoch = layers.groupby("epoch").dead.mean()
-        text += (f" In the {len(dead)} of {len(r)} nets that end at least 40% dead, the first probe "
-                 f"after init (epoch {first.epoch.min()}) already finds {by_epoch.iloc[0]:.1%} of "
-                 f"their units dead on the probe set ({by_epoch.iloc[-1]:.1%} at the last), most "
-                 f"in layer {worst.idxmax()} ({worst.max():.1%}; layer 1: {worst.iloc[0]:.1%}).")
+        text += (
+            f" In the {len(dead)} of {len(r)} nets that end at least 40% dead, the first probe "
+            f"after init (epoch {first.epoch.min()}) already finds {by_epoch.iloc[0]:.1%} of "
+            f"their units dead on the probe set ({by_epoch.iloc[-1]:.1%} at the last), most "
+            f"in layer {worst.idxmax()} ({worst.max():.1%}; layer 1: {worst.iloc[0]:.1%})."
+        )
         numbers.update(first_probe_dead=by_epoch.iloc[0], worst_layer=int(worst.idxmax()))
     return text, numbers
 
@@ -332,12 +447,20 @@ def dying(t, r):
 @finding("revival")
 def revival(t, r):
     """Per activation, the mean share of killed units that fire again, and how many were killed."""
-    table = t["revival"].groupby("activation", sort=False)[["revived", "revived_first_layer",
-                                                            "killed"]].mean()
-    return ("Killed units that fire again on the whole training set (mean over seeds; first layer "
-            "alone; killed units still inactive at the restart): " + "; ".join(
-                f"{a} {x.revived:.1%} ({x.revived_first_layer:.1%}; {x.killed:.0f})"
-                for a, x in table.iterrows()) + "."), table.revived.to_dict()
+    table = (
+        t["revival"]
+        .groupby("activation", sort=False)[["revived", "revived_first_layer", "killed"]]
+        .mean()
+    )
+    return (
+        "Killed units that fire again on the whole training set (mean over seeds; first layer "
+        "alone; killed units still inactive at the restart): "
+        + "; ".join(
+            f"{a} {x.revived:.1%} ({x.revived_first_layer:.1%}; {x.killed:.0f})"
+            for a, x in table.iterrows()
+        )
+        + "."
+    ), table.revived.to_dict()
 
 
 @finding("dead_cost")
@@ -346,23 +469,31 @@ def dead_cost(t, r):
     cost = t["dead_cost"]
     ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
     change = ablate.ablated_test_error - ablate.test_error
-    text = (f"Ablating the units dead on the training set ({ablate.dead.mean():.1%} of all) of "
-            f"{len(ablate)} trained nets changes their test error by {ci(change, '{:+.2%}')}.")
+    text = (
+        f"Ablating the units dead on the training set ({ablate.dead.mean():.1%} of all) of "
+        f"{len(ablate)} trained nets changes their test error by {ci(change, '{:+.2%}')}."
+    )
     for outcome, g in recover.groupby("outcome"):
         trains = (g.reinit_train_error < 0.5).sum()
-        text += (f" {len(g)} {outcome} nets after the high lr ({g.dead.mean():.1%} dead): trained on "
-                 f"as is, training error {g.as_is_train_error.mean():.1%}; re-initialised "
-                 f"{g.reinit_train_error.mean():.1%} ({trains} below 50%).")
+        text += (
+            f" {len(g)} {outcome} nets after the high lr ({g.dead.mean():.1%} dead): trained on "
+            f"as is, training error {g.as_is_train_error.mean():.1%}; re-initialised "
+            f"{g.reinit_train_error.mean():.1%} ({trains} below 50%)."
+        )
     return text, dict(ablation_change=change.mean(), recover_nets=len(recover))
 
 
 @finding("collapse")
 def collapse(t, r):
     groups = r.groupby(["activation", "init", "width"])
-    collapsed = {key: g.outcome != "trained" for key, g in groups}  # by the function: no better than a constant
-    return " ".join(f"{act}/{init} (width {w}): born dead {ci(g.born_dead)}, collapsed after training "
-                    f"{ci(collapsed[act, init, w])}." for (act, init, w), g in groups), \
-        {f"{a}/{i}/w{w}": c.mean() for (a, i, w), c in collapsed.items()}
+    collapsed = {
+        key: g.outcome != "trained" for key, g in groups
+    }  # by the function: no better than a constant
+    return " ".join(
+        f"{act}/{init} (width {w}): born dead {ci(g.born_dead)}, collapsed after training "
+        f"{ci(collapsed[act, init, w])}."
+        for (act, init, w), g in groups
+    ), {f"{a}/{i}/w{w}": c.mean() for (a, i, w), c in collapsed.items()}
 
 
 @finding("accuracy")
@@ -372,9 +503,11 @@ def accuracy(t, r):
     val = r.groupby(cell).final_val_acc.mean()
     best = val.groupby(level="dataset").idxmax()
     test = r.groupby(cell).final_test_acc.mean()
-    return " ".join(f"{d}: {test[key]:.1%} test accuracy ({key[1]}, depth {key[2]}, lr {key[3]:g}), "
-                    f"the cell best on validation ({val[key]:.1%})." for d, key in best.items()), \
-        {d: test[key] for d, key in best.items()}
+    return " ".join(
+        f"{d}: {test[key]:.1%} test accuracy ({key[1]}, depth {key[2]}, lr {key[3]:g}), "
+        f"the cell best on validation ({val[key]:.1%})."
+        for d, key in best.items()
+    ), {d: test[key] for d, key in best.items()}
 
 
 @finding("convergence")
@@ -383,10 +516,14 @@ def convergence(t, r):
     lines = []
     for (depth, act), g in best.groupby(["depth", "activation"]):
         median = km_median(time_to_event(g))
-        lines.append(f"depth {depth} {act}: {'beyond the budget' if np.isinf(median) else f'{median:.0f} steps'} "
-                     f"({g.steps_to_target.notna().sum()} of {len(g)} reach it)")
-    return ("Kaplan-Meier median steps to the target, each activation at its lr best on validation, censored runs "
-            "counted: " + "; ".join(lines) + "."), {line.split(":")[0]: line.split(": ")[1] for line in lines}
+        lines.append(
+            f"depth {depth} {act}: {'beyond the budget' if np.isinf(median) else f'{median:.0f} steps'} "
+            f"({g.steps_to_target.notna().sum()} of {len(g)} reach it)"
+        )
+    return (
+        "Kaplan-Meier median steps to the target, each activation at its lr best on validation, censored runs "
+        "counted: " + "; ".join(lines) + "."
+    ), {line.split(":")[0]: line.split(": ")[1] for line in lines}
 
 
 @finding("prelu_slopes")
@@ -395,15 +532,25 @@ def prelu_slopes(t, r):
     if last.empty:
         return "No PReLU runs in this experiment.", {}
     by_layer = last.groupby(["depth", "layer"]).prelu_slope.mean()
-    return " ".join(f"depth {d}: first layer {s.iloc[0]:.3f}, last layer {s.iloc[-1]:.3f} (init 0.25)."
-                    for d, s in by_layer.groupby(level=0)), {f"d{d}-l{l}": v for (d, l), v in by_layer.items()}
+    return " ".join(
+        f"depth {d}: first layer {s.iloc[0]:.3f}, last layer {s.iloc[-1]:.3f} (init 0.25)."
+        for d, s in by_layer.groupby(level=0)
+    ), {f"d{d}-l{l}": v for (d, l), v in by_layer.items()}
 
 
 @finding("bias_shift")
 def bias_shift(t, r):
-    med = _final(t["trained_layers"], r).groupby("activation").bias_shift.apply(lambda s: s.abs().mean()).sort_values()
-    return ("Mean |median activation| over layers, end of training: " + ", ".join(f"{a} {v:.3f}" for a, v in med.items())
-            + "."), med.to_dict()
+    med = (
+        _final(t["trained_layers"], r)
+        .groupby("activation")
+        .bias_shift.apply(lambda s: s.abs().mean())
+        .sort_values()
+    )
+    return (
+        "Mean |median activation| over layers, end of training: "
+        + ", ".join(f"{a} {v:.3f}" for a, v in med.items())
+        + "."
+    ), med.to_dict()
 
 
 @finding("grad_norms")
@@ -411,27 +558,43 @@ def grad_norms(t, r):
     layers = t["layers"]
     init = layers[(layers.run_id.isin(r.run_id)) & (layers.epoch == 0)]
     init = init[init.depth == init.depth.max()]
-    ratio = init.groupby(["init", "activation", "layer"]).grad_norm_mean.mean().groupby(level=[0, 1]).apply(
-        lambda s: s.iloc[0] / max(s.iloc[-1], 1e-30))
-    return ("First-to-last hidden layer gradient-norm ratio at init: " + ", ".join(
-        f"{i}/{a} {v:.3g}" for (i, a), v in ratio.items()) + "."), {f"{i}/{a}": v for (i, a), v in ratio.items()}
+    ratio = (
+        init.groupby(["init", "activation", "layer"])
+        .grad_norm_mean.mean()
+        .groupby(level=[0, 1])
+        .apply(lambda s: s.iloc[0] / max(s.iloc[-1], 1e-30))
+    )
+    return (
+        "First-to-last hidden layer gradient-norm ratio at init: "
+        + ", ".join(f"{i}/{a} {v:.3g}" for (i, a), v in ratio.items())
+        + "."
+    ), {f"{i}/{a}": v for (i, a), v in ratio.items()}
 
 
 @finding("inactive_over_training")
 def inactive_over_training(t, r):
     r, note = _trained(r)
-    g = _final(t["layers"], r).groupby("activation")[["inactive_since_init", "became_inactive", "revived"]].mean()
-    return note + " ".join(f"{a}: inactive since init {row.inactive_since_init:.1%}, became inactive {row.became_inactive:.1%}, "
-                           f"revived {row.revived:.1%}."
-                    for a, row in g.iterrows()), g.to_dict("index")
+    g = (
+        _final(t["layers"], r)
+        .groupby("activation")[["inactive_since_init", "became_inactive", "revived"]]
+        .mean()
+    )
+    return note + " ".join(
+        f"{a}: inactive since init {row.inactive_since_init:.1%}, became inactive {row.became_inactive:.1%}, "
+        f"revived {row.revived:.1%}."
+        for a, row in g.iterrows()
+    ), g.to_dict("index")
 
 
 @finding("loss_curves")
 def loss_curves(t, r):
-    best = at_best_lr(r, ["activation"], "final_val_acc").groupby("activation").final_train_loss.mean()
+    best = (
+        at_best_lr(r, ["activation"], "final_val_acc").groupby("activation").final_train_loss.mean()
+    )
     best = best.sort_values()
-    return "Final training loss (each activation at its lr best on validation): " + ", ".join(f"{a} {v:.3g}" for a, v in best.items()) + ".", \
-        best.to_dict()
+    return "Final training loss (each activation at its lr best on validation): " + ", ".join(
+        f"{a} {v:.3g}" for a, v in best.items()
+    ) + ".", best.to_dict()
 
 
 @finding("dead_by_layer")
@@ -439,25 +602,33 @@ def dead_by_layer(t, r):
     r, note = _trained(r)
     last = _final(t["layers"], r)
     last = last[last.depth == last.depth.max()]
-    worst = last.groupby(["activation", "layer"]).dead.mean().groupby(level=0).agg(["max", "idxmax"])
-    return note + " ".join(f"{a}: up to {row['max']:.1%} dead (layer {row['idxmax'][1]})." for a, row in worst.iterrows()), \
-        worst["max"].to_dict()
+    worst = (
+        last.groupby(["activation", "layer"]).dead.mean().groupby(level=0).agg(["max", "idxmax"])
+    )
+    return note + " ".join(
+        f"{a}: up to {row['max']:.1%} dead (layer {row['idxmax'][1]})."
+        for a, row in worst.iterrows()
+    ), worst["max"].to_dict()
 
 
 @finding("length_variance")
 def length_variance(t, r):
     lengths, claims = t["lengths"], t["claims"]
     beyond = lengths[~lengths.measurable]
-    text = (f"{int(lengths.measurable.sum())} of {len(lengths)} (width, depth) cells predict a ratio the "
-            f"{lengths.draws.iloc[0]} draws can show (at most their square root)")
+    text = (
+        f"{int(lengths.measurable.sum())} of {len(lengths)} (width, depth) cells predict a ratio the "
+        f"{lengths.draws.iloc[0]} draws can show (at most their square root)"
+    )
     r8 = claims[claims.claim_id == "R8"]
     if len(r8):
         text += f"; claim R8 fits them with slope {r8.measured.iloc[0]:.2f} (expected: {r8.expected.iloc[0]})"
     if len(beyond):
         share = beyond.normalised_variance / beyond.predicted
-        text += (f". In the other {len(beyond)} cells the measured ratio is {share.min():.3g} to {share.max():.3g} times "
-                 "the prediction: there the sample variance of so heavy-tailed a quantity is unreliable (it cannot exceed "
-                 "draws - 1)")
+        text += (
+            f". In the other {len(beyond)} cells the measured ratio is {share.min():.3g} to {share.max():.3g} times "
+            "the prediction: there the sample variance of so heavy-tailed a quantity is unreliable (it cannot exceed "
+            "draws - 1)"
+        )
     return text + ".", dict(measurable=int(lengths.measurable.sum()), cells=len(lengths))
 
 
@@ -465,8 +636,9 @@ def length_variance(t, r):
 def activation_cost(t, r):
     cost = t["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
     return "Relative to ReLU, mean [95% CI over rounds]: " + ", ".join(
-        f"{c.activation} {c.relative_to_relu:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]" for c in cost.itertuples()) + ".", \
-        dict(zip(cost.activation, cost.relative_to_relu))
+        f"{c.activation} {c.relative_to_relu:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]"
+        for c in cost.itertuples()
+    ) + ".", dict(zip(cost.activation, cost.relative_to_relu))
 
 
 def caption(fn: str) -> str:
@@ -475,8 +647,14 @@ def caption(fn: str) -> str:
 
 
 def _row(section, name, text, numbers, title="", caption_text=""):
-    return dict(section=section, name=name, title=title, caption=caption_text, text=text,
-                numbers=json.dumps(numbers, default=float, sort_keys=True))
+    return dict(
+        section=section,
+        name=name,
+        title=title,
+        caption=caption_text,
+        text=text,
+        numbers=json.dumps(numbers, default=float, sort_keys=True),
+    )
 
 
 def findings_table(tables: dict, config: dict) -> pd.DataFrame:
@@ -486,13 +664,20 @@ def findings_table(tables: dict, config: dict) -> pd.DataFrame:
     sections = ("abstract", "glance", "study", "metrics", "probe_overcount", "claims_overview")
     tables = dict(tables, defaults=config.get("defaults", {}))
     rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in sections]
-    rows += [_row("claims", group, text, numbers) for group, text, numbers in claim_groups(tables["claims"])]
+    rows += [
+        _row("claims", group, text, numbers)
+        for group, text, numbers in claim_groups(tables["claims"])
+    ]
     for name, options in config.get("figures", {}).items():
         experiment, fn = (options or {}).get("experiment"), figure_fn(name, options)
-        title = f"### {fn.replace('_', ' ').capitalize()}" + (f" (experiment `{experiment}`)" if experiment else "")
+        title = f"### {fn.replace('_', ' ').capitalize()}" + (
+            f" (experiment `{experiment}`)" if experiment else ""
+        )
         text, numbers = "", {}
         if fn in FINDINGS:
-            text, numbers = FINDINGS.get(fn)(tables, runs[runs.experiment == experiment] if experiment else runs)
+            text, numbers = FINDINGS.get(fn)(
+                tables, runs[runs.experiment == experiment] if experiment else runs
+            )
             text = "**Measured:** " + text
         rows.append(_row("figure", name, text, numbers, title, caption(fn)))
     rows.append(_row("provenance", "provenance", *FINDINGS.get("provenance")(tables, runs)))

@@ -3,6 +3,7 @@ do killed units come back under a leak (the source texts' claim), and what does 
 
 Each takes its config section (``revival:`` or ``dead_cost:``), the dataset and the registry entries
 it names, and returns one row per model and arm."""
+
 import pandas as pd
 import torch
 
@@ -14,7 +15,9 @@ from deadunits.trainer import TrainSettings, train_stack
 
 def _errors(model, x, y, regression):
     with torch.no_grad():
-        return loss_and_error(model(x), shared_targets(y, model.n_models), regression)[1].cpu().numpy()
+        return (
+            loss_and_error(model(x), shared_targets(y, model.n_models), regression)[1].cpu().numpy()
+        )
 
 
 def _share(masks, of):
@@ -26,11 +29,24 @@ def _share(masks, of):
 def _train(data, spec, activation, init, settings, start=None, lr=None, epochs=None):
     """One stack of ``spec["seeds"]`` models at one lr; ``spec`` names depth, width, optimizer, lr
     and epochs (``lr`` and ``epochs`` override them)."""
-    s = TrainSettings(**{**settings, "epochs": epochs or spec["epochs"],
-                         "optimizer": spec.get("optimizer", "sgd")})
-    return train_stack(data, depth=spec["depth"], width=spec["width"], activation=activation,
-                       init=init, lrs=[lr or spec["lr"]], seeds=range(spec["seeds"]), settings=s,
-                       start=start)
+    s = TrainSettings(
+        **{
+            **settings,
+            "epochs": epochs or spec["epochs"],
+            "optimizer": spec.get("optimizer", "sgd"),
+        }
+    )
+    return train_stack(
+        data,
+        depth=spec["depth"],
+        width=spec["width"],
+        activation=activation,
+        init=init,
+        lrs=[lr or spec["lr"]],
+        seeds=range(spec["seeds"]),
+        settings=s,
+        start=start,
+    )
 
 
 def _state(model):
@@ -48,19 +64,26 @@ def revival(data, spec: dict, activations: dict, init: dict, settings: dict) -> 
     killed = surgery.kill(relu, data.x_train, spec["kill_share"], seeds)
     start, rows = _state(relu), []
     for name, activation in activations.items():
-        model = StackedMLP(data.in_dim, data.out_dim, spec["depth"], spec["width"], activation,
-                           len(seeds))
+        model = StackedMLP(
+            data.in_dim, data.out_dim, spec["depth"], spec["width"], activation, len(seeds)
+        )
         model.initialise(init, seeds)
         model.load_state_dict(start, strict=False)
         dead_at_start = [m & k for m, k in zip(surgery.never_active(model, data.x_train), killed)]
         model = _train(data, spec, activation, init, settings, start=start, epochs=after).model
         fire = [~m for m in surgery.never_active(model, data.x_train)]
-        rows.append(pd.DataFrame(dict(
-            activation=name, seed=seeds,
-            killed=sum(m.sum(1) for m in dead_at_start).cpu().numpy(),
-            revived=_share(fire, dead_at_start),
-            revived_first_layer=_share(fire[:1], dead_at_start[:1]),
-            test_error=_errors(model, data.x_test, data.y_test, data.is_regression))))
+        rows.append(
+            pd.DataFrame(
+                dict(
+                    activation=name,
+                    seed=seeds,
+                    killed=sum(m.sum(1) for m in dead_at_start).cpu().numpy(),
+                    revived=_share(fire, dead_at_start),
+                    revived_first_layer=_share(fire[:1], dead_at_start[:1]),
+                    test_error=_errors(model, data.x_test, data.y_test, data.is_regression),
+                )
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -70,10 +93,14 @@ def ablation(data, spec: dict, activation: dict, init: dict, settings: dict) -> 
     result = _train(data, spec, activation, init, settings)
     model, x, y, regression = result.model, data.x_train, data.y_train, data.is_regression
     dead = surgery.never_active(model, x)
-    row = dict(setup="ablate", seed=range(spec["seeds"]), outcome=result.runs.outcome.to_numpy(),
-               dead=_share(dead, [torch.ones_like(m) for m in dead]),
-               train_error=_errors(model, x, y, regression),
-               test_error=_errors(model, data.x_test, data.y_test, regression))
+    row = dict(
+        setup="ablate",
+        seed=range(spec["seeds"]),
+        outcome=result.runs.outcome.to_numpy(),
+        dead=_share(dead, [torch.ones_like(m) for m in dead]),
+        train_error=_errors(model, x, y, regression),
+        test_error=_errors(model, data.x_test, data.y_test, regression),
+    )
     surgery.ablate(model, dead)
     row["ablated_train_error"] = _errors(model, x, y, regression)
     row["ablated_test_error"] = _errors(model, data.x_test, data.y_test, regression)
@@ -89,8 +116,13 @@ def recovery(data, spec: dict, activation: dict, init: dict, settings: dict) -> 
     model, x, y, seeds = result.model, data.x_train, data.y_train, list(range(spec["seeds"]))
     dead = surgery.never_active(model, x)
     units = [torch.ones_like(m) for m in dead]
-    row = dict(setup="recover", seed=seeds, outcome=result.runs.outcome.to_numpy(),
-               dead=_share(dead, units), train_error=_errors(model, x, y, data.is_regression))
+    row = dict(
+        setup="recover",
+        seed=seeds,
+        outcome=result.runs.outcome.to_numpy(),
+        dead=_share(dead, units),
+        train_error=_errors(model, x, y, data.is_regression),
+    )
     start, then = _state(model), {**spec, **spec["then"]}
     for arm in ("as_is", "reinit"):
         model.load_state_dict(start)

@@ -5,6 +5,7 @@ a model initialised inside a stack is the same as the model initialised alone wi
 Config entries may add ``scale`` (multiplies the weights: poor init on purpose) and ``bias`` (a
 constant bias, e.g. 0.1 to push ReLUs to their active side).
 """
+
 import math
 
 import torch
@@ -25,11 +26,17 @@ def _zero_bias(fill_weight):
 
 
 INITS.update(
-    he_normal=lambda: _zero_bias(lambda w, g: nn_init.kaiming_normal_(w, nonlinearity="relu", generator=g)),
-    he_uniform=lambda: _zero_bias(lambda w, g: nn_init.kaiming_uniform_(w, nonlinearity="relu", generator=g)),
+    he_normal=lambda: _zero_bias(
+        lambda w, g: nn_init.kaiming_normal_(w, nonlinearity="relu", generator=g)
+    ),
+    he_uniform=lambda: _zero_bias(
+        lambda w, g: nn_init.kaiming_uniform_(w, nonlinearity="relu", generator=g)
+    ),
     xavier_normal=lambda: _zero_bias(lambda w, g: nn_init.xavier_normal_(w, generator=g)),
     xavier_uniform=lambda: _zero_bias(lambda w, g: nn_init.xavier_uniform_(w, generator=g)),
-    lecun_normal=lambda: _zero_bias(lambda w, g: nn_init.normal_(w, 0.0, 1 / math.sqrt(w.shape[1]), generator=g)),
+    lecun_normal=lambda: _zero_bias(
+        lambda w, g: nn_init.normal_(w, 0.0, 1 / math.sqrt(w.shape[1]), generator=g)
+    ),
     orthogonal=lambda gain=1.0: _zero_bias(lambda w, g: nn_init.orthogonal_(w, gain, generator=g)),
 )
 
@@ -54,7 +61,9 @@ def rai(std=0.6007):
         fan_out, fan_in = weight.shape
         v = torch.randn(fan_out, fan_in + 1, generator=generator) * (std / math.sqrt(fan_in))
         column = torch.randint(fan_in + 1, (fan_out,), generator=generator)
-        beta21 = torch.rand(fan_out, generator=generator).sqrt()  # inverse CDF of Beta(2,1): F(x) = x^2
+        beta21 = torch.rand(
+            fan_out, generator=generator
+        ).sqrt()  # inverse CDF of Beta(2,1): F(x) = x^2
         v[torch.arange(fan_out), column] = beta21
         weight.copy_(v[:, :fan_in])
         bias.copy_(v[:, fan_in])

@@ -1,5 +1,6 @@
 """Writing results so that a crash never leaves a half-written file that looks complete, and
 stamping every row with where it came from (config entry, code version, machine)."""
+
 import os
 import platform
 import socket
@@ -32,18 +33,35 @@ def read_parquet(path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as err:  # pyarrow raises several types for a damaged file
-        raise ValueError(f"{path}: not a readable results table ({err}); delete it and run snakemake again "
-                         f"to regenerate it") from None
+        raise ValueError(
+            f"{path}: not a readable results table ({err}); delete it and run snakemake again "
+            f"to regenerate it"
+        ) from None
 
 
-def read_tables(named_inputs, names=("runs", "curves", "layers", "born_dead", "lengths", "cost", "claims",
-                                      "claims_status", "revival", "dead_cost")) -> dict:
+def read_tables(
+    named_inputs,
+    names=(
+        "runs",
+        "curves",
+        "layers",
+        "born_dead",
+        "lengths",
+        "cost",
+        "claims",
+        "claims_status",
+        "revival",
+        "dead_cost",
+    ),
+) -> dict:
     """The results tables a rule was given, by input name: parquet or CSV by suffix; absent names are skipped."""
     tables = {}
     for name in names:
         path = getattr(named_inputs, name, None)
         if path is not None:
-            tables[name] = read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+            tables[name] = (
+                read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+            )
     return tables
 
 
@@ -56,8 +74,10 @@ def check_readable(paths) -> None:
             try:
                 pq.read_metadata(path)
             except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-                raise ValueError(f"{path}: damaged results file ({err}); delete it and run snakemake again to "
-                                 f"regenerate it") from None
+                raise ValueError(
+                    f"{path}: damaged results file ({err}); delete it and run snakemake again to "
+                    f"regenerate it"
+                ) from None
 
 
 @cache
@@ -65,8 +85,13 @@ def code_version() -> str:
     """The git commit of the checkout (with -dirty when it has local changes), else the package version."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=here,
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -82,14 +107,23 @@ def machine() -> str:
     name differ in these, and speed figures with them."""
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
-    return (f"{socket.gethostname()} {platform.machine()} {os.cpu_count()}cpu {cpu} "
-            f"{torch.backends.cpu.get_cpu_capability()}")
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
+        platform.processor(),
+    )
+    return (
+        f"{socket.gethostname()} {platform.machine()} {os.cpu_count()}cpu {cpu} "
+        f"{torch.backends.cpu.get_cpu_capability()}"
+    )
 
 
 def provenance(device) -> dict:
     """What made a result: code version, machine, library versions, device (with the GPU's name)."""
     device = torch.device(device)
     name = f" {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
-    return dict(code_version=code_version(), machine=machine(), torch_version=torch.__version__,
-                device=f"{device}{name}")
+    return dict(
+        code_version=code_version(),
+        machine=machine(),
+        torch_version=torch.__version__,
+        device=f"{device}{name}",
+    )

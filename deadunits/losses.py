@@ -1,4 +1,5 @@
 """Per-model loss and error of a stack's outputs: every model of a stack gets its own numbers."""
+
 import math
 
 import torch
@@ -12,7 +13,9 @@ def loss_and_error(out, y, regression: bool):
         loss = (out - y.transpose(1, 2)).pow(2).mean(dim=(1, 2))
         return loss, torch.full_like(loss, math.nan)
     loss = F.cross_entropy(out, y, reduction="none").mean(1)
-    return loss, (out.max(1).indices != y).float().mean(1)  # argmax's first-max indices, ~15x faster here
+    return loss, (out.max(1).indices != y).float().mean(
+        1
+    )  # argmax's first-max indices, ~15x faster here
 
 
 def shared_targets(y, k):

@@ -8,14 +8,30 @@ A unit is one feature (dimension 1) of an activation's input. It is inactive whe
 <= 0 for every input seen, and dead when |phi'| is below 1e-3 on every input seen (no gradient passes:
 for ReLU the same as inactive, never for Leaky ReLU), as in the pipeline (README, "Metrics").
 """
+
 import pandas as pd
 import torch
 from torch import nn
 
 from deadunits import probes
 
-ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
-                    nn.Tanh, nn.Sigmoid, nn.Softplus, nn.Hardswish, nn.Hardtanh, nn.ReLU6)
+ACTIVATION_TYPES = (
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Softplus,
+    nn.Hardswish,
+    nn.Hardtanh,
+    nn.ReLU6,
+)
 
 
 class _UnitTally:
@@ -27,12 +43,19 @@ class _UnitTally:
         self.count = 0
 
     def add(self, module, z, h):
-        dphi = probes.derivative(module.forward, z)  # .forward: calling the module would re-enter the hook
+        dphi = probes.derivative(
+            module.forward, z
+        )  # .forward: calling the module would re-enter the hook
         units = z.shape[1] if z.dim() > 1 else 1
         # (inputs, units): move the unit axis last, fold every other axis into "inputs"
-        z, h, dphi = (t.movedim(1, -1).reshape(-1, units) if t.dim() > 1 else t.reshape(-1, 1) for t in (z, h, dphi))
+        z, h, dphi = (
+            t.movedim(1, -1).reshape(-1, units) if t.dim() > 1 else t.reshape(-1, 1)
+            for t in (z, h, dphi)
+        )
         nonpositive, flat = (z <= 0).all(0), (dphi.abs() < 1e-3).all(0)
-        self.all_nonpositive = nonpositive if self.all_nonpositive is None else self.all_nonpositive & nonpositive
+        self.all_nonpositive = (
+            nonpositive if self.all_nonpositive is None else self.all_nonpositive & nonpositive
+        )
         self.all_flat = flat if self.all_flat is None else self.all_flat & flat
         self.abs_sum = self.abs_sum + h.abs().sum(0)
         self.zeros += int((h == 0).sum())
@@ -41,9 +64,14 @@ class _UnitTally:
     def row(self, name, tau):
         score = self.abs_sum / self.count
         dormant = score <= tau * score.mean()
-        return dict(layer=name, units=score.numel(), inactive=self.all_nonpositive.float().mean().item(),
-                    dead=self.all_flat.float().mean().item(), dormant=dormant.float().mean().item(),
-                    sparsity=self.zeros / (self.count * score.numel()))
+        return dict(
+            layer=name,
+            units=score.numel(),
+            inactive=self.all_nonpositive.float().mean().item(),
+            dead=self.all_flat.float().mean().item(),
+            dormant=dormant.float().mean().item(),
+            sparsity=self.zeros / (self.count * score.numel()),
+        )
 
 
 class DeadUnitMonitor:
@@ -54,13 +82,19 @@ class DeadUnitMonitor:
         self.tallies, self.handles = {}, []
         for name, module in model.named_modules():
             if isinstance(module, types):
-                self.handles.append(module.register_forward_hook(self._hook(name or type(module).__name__)))
+                self.handles.append(
+                    module.register_forward_hook(self._hook(name or type(module).__name__))
+                )
         if not self.handles:
-            raise ValueError(f"{type(model).__name__} has no activation module of types {[t.__name__ for t in types]}")
+            raise ValueError(
+                f"{type(model).__name__} has no activation module of types {[t.__name__ for t in types]}"
+            )
 
     def _hook(self, name):
         def hook(module, inputs, output):
-            self.tallies.setdefault(name, _UnitTally()).add(module, inputs[0].detach(), output.detach())
+            self.tallies.setdefault(name, _UnitTally()).add(
+                module, inputs[0].detach(), output.detach()
+            )
 
         return hook
 

@@ -1,4 +1,5 @@
 """Optimizers for a stack of models: one learning rate per model, and a stopped (diverged) model never moves."""
+
 import torch
 
 
@@ -32,8 +33,18 @@ class StackedSGD:
         first = self.buffers is None
         if first:
             self.buffers = [torch.empty_like(g) for g in grads] if self.momentum else []
-        torch._fused_sgd_(self.params, grads, self.buffers, weight_decay=0.0, momentum=self.momentum, lr=1.0,
-                          dampening=0.0, nesterov=False, maximize=False, is_first_step=first and bool(self.momentum))
+        torch._fused_sgd_(
+            self.params,
+            grads,
+            self.buffers,
+            weight_decay=0.0,
+            momentum=self.momentum,
+            lr=1.0,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            is_first_step=first and bool(self.momentum),
+        )
 
 
 class StackedAdam:

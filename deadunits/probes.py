@@ -3,6 +3,7 @@
 Every function takes stacked tensors: pre-activations ``z`` and activations ``h`` of one hidden layer
 with shape (models, units, probe inputs), and returns one value per model (or per model and unit).
 """
+
 import torch
 
 # The per-layer fractions of layer_stats that become per-run columns <name>_init and <name>_final
@@ -18,7 +19,9 @@ def inactive_units(z):
 
 def dead_units(dphi, threshold: float = 1e-3):
     """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the unit."""
-    return torch.maximum(dphi.amax(dim=-1), -dphi.amin(dim=-1)) < threshold  # max |phi'|, without an abs() copy
+    return (
+        torch.maximum(dphi.amax(dim=-1), -dphi.amin(dim=-1)) < threshold
+    )  # max |phi'|, without an abs() copy
 
 
 def dormant_units(h, tau: float = 0.1):

@@ -1,6 +1,7 @@
 """What a stack's probes record at init and after each probed epoch: curves, per-layer unit
 statistics, each unit's history (inactive at init, ever inactive) for the became-inactive and revived counts,
 and at init and the end the same units over the whole training set."""
+
 import math
 import time
 
@@ -27,7 +28,10 @@ class ProbeRecorder:
         self.prelus = [a for a in model.acts if isinstance(a, StackedPReLU)]
         self.curves, self.layers = [], []
         self.init_inactive = self.ever_inactive = self.ever_revived = None
-        self.seconds, self.examples = 0.0, 0  # time spent probing; examples each model's probes forward
+        self.seconds, self.examples = (
+            0.0,
+            0,
+        )  # time spent probing; examples each model's probes forward
 
     def record(self, epoch, active, train_loss, train_err, grad_mean, grad_max, whole_set=False):
         """Probe now: unit statistics on the probe set and a test pass. With ``whole_set`` the pass goes on over
@@ -38,25 +42,44 @@ class ProbeRecorder:
         s, k, regression = self.settings, self.model.n_models, self.data.is_regression
         with torch.no_grad():
             out, pre, dphi = self._forward(self.x_probe)
-            test_loss, test_err = loss_and_error(self.model(self.data.x_test), shared_targets(self.data.y_test, k),
-                                                 regression)
+            test_loss, test_err = loss_and_error(
+                self.model(self.data.x_test), shared_targets(self.data.y_test, k), regression
+            )
             if train_loss is None:
-                train_loss, train_err = loss_and_error(out, shared_targets(self.y_probe, k), regression)
+                train_loss, train_err = loss_and_error(
+                    out, shared_targets(self.y_probe, k), regression
+                )
             collapsed = probes.collapsed(out)
-            stats = [probes.layer_stats(z, h, d, s.dead_threshold, s.dormant_tau) for (z, h), d in zip(pre, dphi)]
+            stats = [
+                probes.layer_stats(z, h, d, s.dead_threshold, s.dormant_tau)
+                for (z, h), d in zip(pre, dphi)
+            ]
             histories = self._unit_histories([st["inactive_mask"] for st in stats])
             first = self._chunk_sums(out, self.y_probe, pre, dphi) if whole_set else None
             del out, pre, dphi  # the whole-set pass holds one chunk's activations at a time
             full = self._whole_set(first) if whole_set else {}
         nan = torch.full((k,), math.nan)
-        self.curves.append(pd.DataFrame(dict(
-            model=range(k), epoch=epoch, train_loss=_numpy(train_loss), train_error=_numpy(train_err),
-            test_loss=_numpy(test_loss), test_error=_numpy(test_err), collapsed=_numpy(collapsed),
-            active=_numpy(active), train_loss_full=_numpy(full.get("loss", nan)),
-            train_error_full=_numpy(full.get("error", nan)))))
+        self.curves.append(
+            pd.DataFrame(
+                dict(
+                    model=range(k),
+                    epoch=epoch,
+                    train_loss=_numpy(train_loss),
+                    train_error=_numpy(train_err),
+                    test_loss=_numpy(test_loss),
+                    test_error=_numpy(test_err),
+                    collapsed=_numpy(collapsed),
+                    active=_numpy(active),
+                    train_loss_full=_numpy(full.get("loss", nan)),
+                    train_error_full=_numpy(full.get("error", nan)),
+                )
+            )
+        )
         self.layers.append(self._layer_table(epoch, stats, histories, grad_mean, grad_max, full))
         self.seconds += time.perf_counter() - started
-        self.examples += (len(self.data.x_train) if whole_set else len(self.x_probe)) + len(self.data.x_test)
+        self.examples += (len(self.data.x_train) if whole_set else len(self.x_probe)) + len(
+            self.data.x_test
+        )
 
     def _forward(self, x):
         """Outputs, each hidden layer's (pre-activation, activation) and phi'(pre-activation) on inputs ``x``."""
@@ -84,8 +107,12 @@ class ProbeRecorder:
             fires = [a | b for a, b in zip(fires, now_fires)]
             passes = [a | b for a, b in zip(passes, now_passes)]
         never = lambda masks: torch.stack([(~m).float().mean(dim=1) for m in masks])  # noqa: E731
-        return dict(loss=loss_sum / len(x_train), error=err_sum / len(x_train), inactive_full=never(fires),
-                    dead_full=never(passes))
+        return dict(
+            loss=loss_sum / len(x_train),
+            error=err_sum / len(x_train),
+            inactive_full=never(fires),
+            dead_full=never(passes),
+        )
 
     def _unit_histories(self, inactive):
         """Per layer and model, shares of units (inactive: one (K, W) mask per layer): inactive now and at init;
@@ -99,18 +126,29 @@ class ProbeRecorder:
             self.ever_revived[layer] |= rev
             self.ever_inactive[layer] |= now
         share = lambda masks: torch.stack([m.float().mean(-1) for m in masks])  # noqa: E731
-        return dict(inactive_since_init=share([n & i for n, i in zip(inactive, self.init_inactive)]),
-                    became_inactive=share([n & ~i for n, i in zip(inactive, self.init_inactive)]),
-                    ever_inactive=share(self.ever_inactive), revived=share(revived), ever_revived=share(self.ever_revived))
+        return dict(
+            inactive_since_init=share([n & i for n, i in zip(inactive, self.init_inactive)]),
+            became_inactive=share([n & ~i for n, i in zip(inactive, self.init_inactive)]),
+            ever_inactive=share(self.ever_inactive),
+            revived=share(revived),
+            ever_revived=share(self.ever_revived),
+        )
 
     def _layer_table(self, epoch, stats, histories, grad_mean, grad_max, full):
         depth, k = len(stats), self.model.n_models
-        columns = {name: torch.stack([st[name] for st in stats]) for name in stats[0] if name != "inactive_mask"}
+        columns = {
+            name: torch.stack([st[name] for st in stats])
+            for name in stats[0]
+            if name != "inactive_mask"
+        }
         columns.update(histories, grad_norm_mean=grad_mean[:depth], grad_norm_max=grad_max[:depth])
         for name in ("inactive_full", "dead_full"):
             columns[name] = full.get(name, torch.full((depth, k), math.nan))
-        columns["prelu_slope"] = (torch.stack([a.weight.mean(dim=(1, 2)) for a in self.prelus]) if self.prelus
-                                  else torch.full((depth, k), math.nan))
+        columns["prelu_slope"] = (
+            torch.stack([a.weight.mean(dim=(1, 2)) for a in self.prelus])
+            if self.prelus
+            else torch.full((depth, k), math.nan)
+        )
         table = pd.DataFrame({name: _numpy(values).reshape(-1) for name, values in columns.items()})
         table.insert(0, "units", torch.tensor(self.model.widths).repeat_interleave(k).numpy())
         table.insert(0, "layer", (torch.arange(depth).repeat_interleave(k) + 1).numpy())

@@ -1,4 +1,5 @@
 """Name -> builder tables, so that a new activation, init or dataset is one entry in one place."""
+
 import importlib
 import inspect
 
@@ -30,7 +31,9 @@ class Registry(dict):
         bad = sorted(set(kwargs) - set(params))
         if bad:
             known = [p for p in params if p not in skip]
-            raise TypeError(f"{self.kind} {name!r} takes no argument {', '.join(map(repr, bad))}; it takes: {known}")
+            raise TypeError(
+                f"{self.kind} {name!r} takes no argument {', '.join(map(repr, bad))}; it takes: {known}"
+            )
 
 
 def import_object(path: str):

@@ -1,5 +1,6 @@
 """Measurements at initialisation only (no training): born-dead probability (GUIDE R1) and growth of the
 activation-length variance with depth/width (R8)."""
+
 import math
 
 import pandas as pd
@@ -10,7 +11,9 @@ from deadunits.stack import StackedMLP
 from deadunits.stats import mean_ci
 
 
-def born_dead(widths, depths, draws: int, probe_x: torch.Tensor, activation=None, init=None, seed=0) -> pd.DataFrame:
+def born_dead(
+    widths, depths, draws: int, probe_x: torch.Tensor, activation=None, init=None, seed=0
+) -> pd.DataFrame:
     """Share of freshly initialised nets that are dead at one fixed input, and over a whole probe set.
 
     Dead at an input: some hidden layer has no active unit there (for ReLU the output is then constant).
@@ -24,13 +27,25 @@ def born_dead(widths, depths, draws: int, probe_x: torch.Tensor, activation=None
             net.initialise(init, range(seed, seed + draws))
             with torch.no_grad():
                 out, hidden = net(probe_x, keep=True)
-            layer_dead_at = torch.stack([(z <= 0).all(1) for z, _ in hidden])  # (L, K, P): no unit active
+            layer_dead_at = torch.stack(
+                [(z <= 0).all(1) for z, _ in hidden]
+            )  # (L, K, P): no unit active
             at_first = layer_dead_at[:, :, 0].any(0).double().numpy()
             mean, low, high, n = mean_ci(at_first)
-            rows.append(dict(activation=activation["fn"], init=init["fn"], width=width, depth=depth, n=n,
-                             p_empirical=mean, ci_low=low, ci_high=high,
-                             p_theory=1 - (1 - 2.0**-width) ** depth,
-                             p_dataset=probes.collapsed(out).double().mean().item()))
+            rows.append(
+                dict(
+                    activation=activation["fn"],
+                    init=init["fn"],
+                    width=width,
+                    depth=depth,
+                    n=n,
+                    p_empirical=mean,
+                    ci_low=low,
+                    ci_high=high,
+                    p_theory=1 - (1 - 2.0**-width) ** depth,
+                    p_dataset=probes.collapsed(out).double().mean().item(),
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -53,7 +68,15 @@ def length_variance(widths, depths, draws: int, in_dim: int = 10, seed=0) -> pd.
                 _, hidden = net(x, keep=True)
             sq = hidden[-1][1].pow(2).sum(1).flatten().double()
             predicted = (1 + 5 / width) ** depth - 1
-            rows.append(dict(width=width, depth=depth, sum_inv_width=depth / width, draws=draws,
-                             normalised_variance=(sq.var() / sq.mean() ** 2).item(), predicted=predicted,
-                             measurable=predicted <= math.sqrt(draws)))
+            rows.append(
+                dict(
+                    width=width,
+                    depth=depth,
+                    sum_inv_width=depth / width,
+                    draws=draws,
+                    normalised_variance=(sq.var() / sq.mean() ** 2).item(),
+                    predicted=predicted,
+                    measurable=predicted <= math.sqrt(draws),
+                )
+            )
     return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ weights' layout. For narrow layers (the width-2 to width-10 collapse nets) this 
 faster than (K, batch, units), whose reductions over the batch axis are slow; for widths 64-128 the two
 are within 10%.
 """
+
 import itertools
 
 import numpy as np
@@ -21,14 +22,19 @@ from deadunits.io import atomic_write
 def model_generators(seed: int):
     """Independent generators for a model's init and its minibatch order, derived from its seed alone."""
     init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
-    return (torch.Generator("cpu").manual_seed(int(init_seed)), torch.Generator("cpu").manual_seed(int(data_seed)))
+    return (
+        torch.Generator("cpu").manual_seed(int(init_seed)),
+        torch.Generator("cpu").manual_seed(int(data_seed)),
+    )
 
 
 def hidden_widths(depth: int, width) -> list:
     """The width of each hidden layer: ``width`` is one number for all ``depth`` layers, or one per layer."""
     widths = [width] * depth if isinstance(width, int) else [int(w) for w in width]
     if depth < 1 or len(widths) != depth or min(widths) < 1:
-        raise ValueError(f"need depth >= 1 and a width >= 1 for each of the {depth} hidden layers, got width {width}")
+        raise ValueError(
+            f"need depth >= 1 and a width >= 1 for each of the {depth} hidden layers, got width {width}"
+        )
     return widths
 
 
@@ -42,14 +48,18 @@ class StackedMLP(nn.Module):
     """``depth`` hidden layers of ``width`` units (one number, or one per layer), then a linear output layer,
     for ``n_models`` models."""
 
-    def __init__(self, in_dim: int, out_dim: int, depth: int, width, activation: dict, n_models: int):
+    def __init__(
+        self, in_dim: int, out_dim: int, depth: int, width, activation: dict, n_models: int
+    ):
         super().__init__()
         if n_models < 1:
             raise ValueError(f"need n_models >= 1, got {n_models}")
         self.widths = hidden_widths(depth, width)
         dims = [in_dim] + self.widths + [out_dim]
         self.activation_spec = dict(activation)
-        self.weights = nn.ParameterList(nn.Parameter(torch.empty(n_models, o, i)) for i, o in zip(dims, dims[1:]))
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(n_models, o, i)) for i, o in zip(dims, dims[1:])
+        )
         self.biases = nn.ParameterList(nn.Parameter(torch.empty(n_models, o)) for o in dims[1:])
         self.acts = nn.ModuleList(build_activation(activation, n_models, w) for w in self.widths)
 
@@ -72,7 +82,11 @@ class StackedMLP(nn.Module):
         hidden = []
         h = x.transpose(-2, -1)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            z = torch.baddbmm(b.unsqueeze(2), w, h) if h.dim() == 3 else torch.matmul(w, h) + b.unsqueeze(2)
+            z = (
+                torch.baddbmm(b.unsqueeze(2), w, h)
+                if h.dim() == 3
+                else torch.matmul(w, h) + b.unsqueeze(2)
+            )
             if layer == len(self.acts):
                 return (z, hidden) if keep else z
             h = self.acts[layer](z)
@@ -97,8 +111,14 @@ LAYOUT = "models-out-in"  # how save_stack stores weights; load_model refuses an
 
 def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None:
     """Save initial and final weights of every model in the stack, with what is needed to rebuild it."""
-    arch = dict(in_dim=model.weights[0].shape[2], out_dim=model.weights[-1].shape[1], depth=len(model.acts),
-                width=model.widths, activation=model.activation_spec, n_models=model.n_models)
+    arch = dict(
+        in_dim=model.weights[0].shape[2],
+        out_dim=model.weights[-1].shape[1],
+        depth=len(model.acts),
+        width=model.widths,
+        activation=model.activation_spec,
+        n_models=model.n_models,
+    )
     final = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     saved = {"arch": arch, "initial": initial_state, "final": final, "meta": meta, "layout": LAYOUT}
     atomic_write(path, lambda tmp: torch.save(saved, tmp))
@@ -111,10 +131,14 @@ def load_model(path, i: int, which: str = "final") -> nn.Sequential:
     """
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if "error" in saved:
-        raise ValueError(f"{path}: this cell failed to train ({saved['error']}); see its log under results/logs/train/")
+        raise ValueError(
+            f"{path}: this cell failed to train ({saved['error']}); see its log under results/logs/train/"
+        )
     if saved.get("layout") != LAYOUT:
-        raise ValueError(f"{path}: saved by an older deadunits, with weights stored (models, in, out); expected "
-                         f"layout {LAYOUT!r}: retrain its job (snakemake --forcerun results/train/<job>)")
+        raise ValueError(
+            f"{path}: saved by an older deadunits, with weights stored (models, in, out); expected "
+            f"layout {LAYOUT!r}: retrain its job (snakemake --forcerun results/train/<job>)"
+        )
     n = saved["arch"]["n_models"]
     if not 0 <= i < n:
         raise IndexError(f"model index {i} out of range: {path} holds {n} models")

@@ -4,6 +4,7 @@ Seed means get Student-t intervals and tests; rates (values that are all 0 or 1)
 Clopper-Pearson intervals and binomial tests, so an all-zero sample still has an upper bound. A
 percentile bootstrap at n = 8 covers only 78-89% where it claims 95%.
 """
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -75,7 +76,9 @@ def summarise(df: pd.DataFrame, by: list, metrics: list) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def at_best_lr(runs: pd.DataFrame, by: list, metric: str, stat: str = "mean", best: str = "max") -> pd.DataFrame:
+def at_best_lr(
+    runs: pd.DataFrame, by: list, metric: str, stat: str = "mean", best: str = "max"
+) -> pd.DataFrame:
     """The rows of ``runs`` at each group's best learning rate: the lr whose ``stat`` over seeds of ``metric``
     is highest (``best="max"``) or lowest (``"min"``). Row order is kept, so CIs over seeds do not change."""
     scores = runs.groupby([*by, "lr"])[metric].agg(stat)
@@ -83,12 +86,19 @@ def at_best_lr(runs: pd.DataFrame, by: list, metric: str, stat: str = "mean", be
     return runs.merge(pd.DataFrame(list(chosen), columns=[*by, "lr"]))
 
 
-def time_to_event(runs: pd.DataFrame, reached: str = "steps_to_target", budget: str = "budget_steps") -> pd.DataFrame:
+def time_to_event(
+    runs: pd.DataFrame, reached: str = "steps_to_target", budget: str = "budget_steps"
+) -> pd.DataFrame:
     """(duration, observed) per run: the time to the target where it was reached, else the budget, right-censored
     (GUIDE §4: a run that never reaches the target is censored, never dropped)."""
     observed = runs[reached].notna()
-    return pd.DataFrame({"duration": runs[reached].where(observed, runs[budget]).astype(float),
-                         "observed": observed}, index=runs.index)
+    return pd.DataFrame(
+        {
+            "duration": runs[reached].where(observed, runs[budget]).astype(float),
+            "observed": observed,
+        },
+        index=runs.index,
+    )
 
 
 def km_median(events: pd.DataFrame) -> float:
@@ -110,6 +120,11 @@ def km_median_ratio(slow: pd.DataFrame, fast: pd.DataFrame, n_boot: int = 500, s
     if len(seeds) < 2:
         return ratio, np.nan, np.nan, len(seeds)
     rng = np.random.default_rng(seed)
-    draws = [km_median(slow.iloc[i]) / km_median(fast.iloc[i]) for i in rng.integers(len(seeds), size=(n_boot, len(seeds)))]
-    low, high = np.quantile(np.nan_to_num(draws, nan=np.inf), [0.025, 0.975], method="inverted_cdf")  # inf-safe
+    draws = [
+        km_median(slow.iloc[i]) / km_median(fast.iloc[i])
+        for i in rng.integers(len(seeds), size=(n_boot, len(seeds)))
+    ]
+    low, high = np.quantile(
+        np.nan_to_num(draws, nan=np.inf), [0.025, 0.975], method="inverted_cdf"
+    )  # inf-safe
     return ratio, low, high, len(seeds)

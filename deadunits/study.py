@@ -7,16 +7,19 @@ costs 1.4-1.8 s, mostly importing torch). Ids are paths under results/train/: th
 cell's widths, so adding an activation, init, dataset, optimizer or seed block adds jobs and leaves
 every existing one (and its files) alone; adding a depth or width retrains its experiment's jobs.
 """
+
 import copy
 import itertools
 from pathlib import Path
 
 import yaml
+
 from deadunits.activations import check_activation
 from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
 from deadunits.stack import widths_label
 from deadunits.trainer import TrainSettings
+
 
 class ConfigError(ValueError):
     """A config value that names something unknown or impossible; the message names value and fix."""
@@ -39,8 +42,10 @@ def resolve_config(given: dict, default: Path) -> dict:
         return given
     base_file = Path(default).parent / extends if extends else Path(default)
     if not base_file.is_file():
-        raise ConfigError(f"extends: {extends!r}: no file {base_file}; expected the path of a config YAML "
-                          f"relative to the repository root, e.g. extends: config.yaml")
+        raise ConfigError(
+            f"extends: {extends!r}: no file {base_file}; expected the path of a config YAML "
+            f"relative to the repository root, e.g. extends: config.yaml"
+        )
     base = yaml.safe_load(base_file.read_text())
     update_config(base, given)
     return base
@@ -59,8 +64,10 @@ def _names(experiment: str, field: str, chosen, registry: dict):
     names = list(registry) if chosen == "all" else list(chosen)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise ConfigError(f"experiments.{experiment}.{field}: unknown name {unknown[0]!r}; "
-                          f"define it under {field}: or pick one of {sorted(registry)}")
+        raise ConfigError(
+            f"experiments.{experiment}.{field}: unknown name {unknown[0]!r}; "
+            f"define it under {field}: or pick one of {sorted(registry)}"
+        )
     return names
 
 
@@ -72,7 +79,9 @@ def check_registries(config: dict) -> None:
         for activation in [None, *spec.get("by_activation", {})]:
             _check(f"inits.{name}", lambda: build_init(init_for(config, name, activation)))
     for name, spec in config["datasets"].items():
-        _check(f"datasets.{name}", lambda: check_dataset(spec, files=False))  # files: only for datasets in use
+        _check(
+            f"datasets.{name}", lambda: check_dataset(spec, files=False)
+        )  # files: only for datasets in use
 
 
 def _check(where, build):
@@ -88,19 +97,26 @@ def check_outputs(config: dict) -> None:
     from deadunits.figures import FIGURES, figure_fn
 
     experiments = set(config["experiments"])
-    for section, registry, key in (("figures", FIGURES, "experiment"), ("claims", CLAIMS, "experiments")):
+    for section, registry, key in (
+        ("figures", FIGURES, "experiment"),
+        ("claims", CLAIMS, "experiments"),
+    ):
         for name, options in config.get(section, {}).items():
             _check(f"{section}.{name}", lambda: registry.get(figure_fn(name, options)))
             wanted = (options or {}).get(key) or []
             for exp in [wanted] if isinstance(wanted, str) else wanted:
                 if exp not in experiments:
-                    raise ConfigError(f"{section}.{name}: unknown experiment {exp!r}; pick one of {sorted(experiments)}")
+                    raise ConfigError(
+                        f"{section}.{name}: unknown experiment {exp!r}; pick one of {sorted(experiments)}"
+                    )
     for name, options in config.get("claims", {}).items():
         check_claim_needs(config, name, (options or {}).get("experiments"))
     check_followups(config)
     dataset = config["simulate"]["born_dead"]["dataset"]
     if dataset not in config["datasets"]:
-        raise ConfigError(f"simulate.born_dead.dataset: unknown dataset {dataset!r}; pick one of {sorted(config['datasets'])}")
+        raise ConfigError(
+            f"simulate.born_dead.dataset: unknown dataset {dataset!r}; pick one of {sorted(config['datasets'])}"
+        )
 
 
 def check_followups(config: dict) -> None:
@@ -111,12 +127,16 @@ def check_followups(config: dict) -> None:
             continue
         for field, registry in (("dataset", "datasets"), ("init", "inits")):
             if spec[field] not in config[registry]:
-                raise ConfigError(f"{section}.{field}: unknown {registry[:-1]} {spec[field]!r}; "
-                                  f"pick one of {sorted(config[registry])}")
+                raise ConfigError(
+                    f"{section}.{field}: unknown {registry[:-1]} {spec[field]!r}; "
+                    f"pick one of {sorted(config[registry])}"
+                )
         for name in spec.get("activations", ["relu"]):
             if name not in config["activations"]:
-                raise ConfigError(f"{section}.activations: unknown activation {name!r}; define it "
-                                  f"under activations: or pick one of {sorted(config['activations'])}")
+                raise ConfigError(
+                    f"{section}.activations: unknown activation {name!r}; define it "
+                    f"under activations: or pick one of {sorted(config['activations'])}"
+                )
         if "relu" not in spec.get("activations", ["relu"]) or "relu" not in config["activations"]:
             raise ConfigError(f"{section}: needs activation 'relu' (its arms are compared with it)")
 
@@ -128,13 +148,21 @@ def check_claim_needs(config: dict, name: str, experiments) -> None:
     for section, labels in CLAIMS.get(name).needs.items():
         for label in labels:
             if label not in config.get(section, {}):
-                raise ConfigError(f"claims.{name} needs {section} entry {label!r}, which is not defined under "
-                                  f"{section}:; define it, or drop {name} from claims:")
-            used = [exp for exp in experiments or []
-                    if label in _names(exp, section, config["experiments"][exp][section], config[section])]
+                raise ConfigError(
+                    f"claims.{name} needs {section} entry {label!r}, which is not defined under "
+                    f"{section}:; define it, or drop {name} from claims:"
+                )
+            used = [
+                exp
+                for exp in experiments or []
+                if label
+                in _names(exp, section, config["experiments"][exp][section], config[section])
+            ]
             if experiments and not used:
-                raise ConfigError(f"claims.{name} needs {section} entry {label!r}, which none of its experiments "
-                                  f"({', '.join(experiments)}) trains; add it to one of them, or drop {name} from claims:")
+                raise ConfigError(
+                    f"claims.{name} needs {section} entry {label!r}, which none of its experiments "
+                    f"({', '.join(experiments)}) trains; add it to one of them, or drop {name} from claims:"
+                )
 
 
 def init_for(config: dict, init: str, activation: str | None) -> dict:
@@ -145,8 +173,10 @@ def init_for(config: dict, init: str, activation: str | None) -> dict:
         return spec
     chosen = spec.get("by_activation", {}).get(activation, spec.get("otherwise"))
     if chosen not in config["inits"] or config["inits"][chosen].get("fn") == "per_activation":
-        raise ValueError(f"{chosen!r} (for activation {activation!r}) is not a plain init entry; "
-                          f"name one of {sorted(k for k, v in config['inits'].items() if v.get('fn') != 'per_activation')}")
+        raise ValueError(
+            f"{chosen!r} (for activation {activation!r}) is not a plain init entry; "
+            f"name one of {sorted(k for k, v in config['inits'].items() if v.get('fn') != 'per_activation')}"
+        )
     return config["inits"][chosen]
 
 
@@ -167,24 +197,50 @@ def plan_cells(config: dict) -> dict:
         activations = _names(exp_name, "activations", exp["activations"], config["activations"])
         inits = _names(exp_name, "inits", exp["inits"], config["inits"])
         block = exp.get("seed_block", exp["seeds"])
-        seed_blocks = [(lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)]
-        grid = itertools.product(datasets, activations, inits, exp["optimizers"].items(), shapes(exp_name, exp),
-                                 seed_blocks)
+        seed_blocks = [
+            (lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)
+        ]
+        grid = itertools.product(
+            datasets,
+            activations,
+            inits,
+            exp["optimizers"].items(),
+            shapes(exp_name, exp),
+            seed_blocks,
+        )
         for dataset, activation, init, (optimizer, lrs), widths, (lo, hi) in grid:
             depth, label = len(widths), widths_label(widths)
-            key = dict(experiment=exp_name, dataset=dataset, activation=activation, init=init, optimizer=optimizer,
-                       depth=depth, width=max(widths), layer_widths=label, seeds=f"{lo}-{hi}")
+            key = dict(
+                experiment=exp_name,
+                dataset=dataset,
+                activation=activation,
+                init=init,
+                optimizer=optimizer,
+                depth=depth,
+                width=max(widths),
+                layer_widths=label,
+                seeds=f"{lo}-{hi}",
+            )
             shape = f"w{widths[0]}" if len(set(widths)) == 1 else f"w{label}"
-            cell_id = f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/s{lo}-{hi}/d{depth}-{shape}"
-            cells[cell_id] = canonical(dict(
-                key=key, widths=widths, lrs=list(lrs), seeds=list(range(lo, hi + 1)),
-                dataset_spec=config["datasets"][dataset],
-                activation_spec=config["activations"][activation],
-                init_spec=init_for(config, init, activation),
-                settings={**settings, "optimizer": optimizer},
-            ))
+            cell_id = (
+                f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/s{lo}-{hi}/d{depth}-{shape}"
+            )
+            cells[cell_id] = canonical(
+                dict(
+                    key=key,
+                    widths=widths,
+                    lrs=list(lrs),
+                    seeds=list(range(lo, hi + 1)),
+                    dataset_spec=config["datasets"][dataset],
+                    activation_spec=config["activations"][activation],
+                    init_spec=init_for(config, init, activation),
+                    settings={**settings, "optimizer": optimizer},
+                )
+            )
     for name in sorted({cell["key"]["dataset"] for cell in cells.values()}):
-        _check(f"datasets.{name}", lambda: check_dataset(config["datasets"][name]))  # its files are there
+        _check(
+            f"datasets.{name}", lambda: check_dataset(config["datasets"][name])
+        )  # its files are there
     if not cells:
         raise ConfigError("the config plans no training job: every experiment's grid is empty")
     return cells
@@ -205,8 +261,10 @@ def shapes(name: str, experiment: dict) -> list:
     per_layer = [list(w) for w in experiment["widths"] if not isinstance(w, int)]
     for widths in per_layer:
         if len(widths) not in experiment["depths"]:
-            raise ConfigError(f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, but depths are "
-                              f"{experiment['depths']}; add {len(widths)} to depths or give one width per layer")
+            raise ConfigError(
+                f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, but depths are "
+                f"{experiment['depths']}; add {len(widths)} to depths or give one width per layer"
+            )
     return [[w] * depth for depth in experiment["depths"] for w in uniform] + per_layer
 
 

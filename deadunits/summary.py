@@ -1,18 +1,47 @@
 """From per-probe tables to one row per run, and from runs to one row per cell over seeds (summary.csv)."""
+
 import numpy as np
 import pandas as pd
 
 from deadunits.probes import UNIT_FRACTIONS
 from deadunits.stats import km_median, summarise, time_to_event
 
-CELL_KEYS = ["experiment", "dataset", "activation", "init", "depth", "width", "layer_widths", "optimizer", "lr"]
-WHOLE_SET = ("inactive", "dead")  # measured on every training example at init and at the end: <name>_full
-HISTORIES = ("became_inactive", "ever_inactive", "revived", "ever_revived")  # unit histories whose share at the end is <name>_final
-SUMMARY_METRICS = ([f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
-                   + [f"{name}_{when}_full" for when in ("init", "final") for name in WHOLE_SET]
-                   + [f"{name}_final" for name in HISTORIES]
-                   + ["born_dead", "collapsed", "loss_auc",
-                      "final_train_loss", "final_train_acc", "final_val_acc", "final_test_loss", "final_test_acc"])
+CELL_KEYS = [
+    "experiment",
+    "dataset",
+    "activation",
+    "init",
+    "depth",
+    "width",
+    "layer_widths",
+    "optimizer",
+    "lr",
+]
+WHOLE_SET = (
+    "inactive",
+    "dead",
+)  # measured on every training example at init and at the end: <name>_full
+HISTORIES = (
+    "became_inactive",
+    "ever_inactive",
+    "revived",
+    "ever_revived",
+)  # unit histories whose share at the end is <name>_final
+SUMMARY_METRICS = (
+    [f"{name}_{when}" for name in UNIT_FRACTIONS for when in ("init", "final")]
+    + [f"{name}_{when}_full" for when in ("init", "final") for name in WHOLE_SET]
+    + [f"{name}_final" for name in HISTORIES]
+    + [
+        "born_dead",
+        "collapsed",
+        "loss_auc",
+        "final_train_loss",
+        "final_train_acc",
+        "final_val_acc",
+        "final_test_loss",
+        "final_test_acc",
+    ]
+)
 
 
 def final_layers(layers: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +70,11 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
     born dead (collapsed at init); final training (whole set) and test numbers."""
     last = curves.epoch.max()
     shares = list(UNIT_FRACTIONS) + list(HISTORIES) + [f"{name}_full" for name in WHOLE_SET]
-    weighted = layers[shares].mul(layers.units, axis=0).assign(model=layers.model, epoch=layers.epoch, units=layers.units)
+    weighted = (
+        layers[shares]
+        .mul(layers.units, axis=0)
+        .assign(model=layers.model, epoch=layers.epoch, units=layers.units)
+    )
     totals = weighted.groupby(["model", "epoch"]).sum()
     by_epoch = totals[shares].div(totals.units, axis=0)
     at_init, at_end = by_epoch.xs(0, level="epoch"), by_epoch.xs(last, level="epoch")
@@ -54,7 +87,10 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
     for name in WHOLE_SET:
         runs[f"{name}_init_full"] = at_init[f"{name}_full"].to_numpy()
         runs[f"{name}_final_full"] = at_end[f"{name}_full"].to_numpy()
-    start, end = curves[curves.epoch == 0].set_index("model"), curves[curves.epoch == last].set_index("model")
+    start, end = (
+        curves[curves.epoch == 0].set_index("model"),
+        curves[curves.epoch == last].set_index("model"),
+    )
     runs["born_dead"] = start.collapsed.to_numpy()
     runs["collapsed"] = end.collapsed.to_numpy()
     runs["final_train_loss"] = end.train_loss_full.to_numpy()
@@ -70,12 +106,29 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     ``n_diverged`` count the runs left out. A cell without a trained run keeps its row, with NaN metrics."""
     trained = runs[runs.outcome == "trained"].astype({m: float for m in SUMMARY_METRICS})
     counts = runs.groupby(CELL_KEYS).outcome.value_counts().unstack(fill_value=0)
-    counts = counts.reindex(columns=["untrained", "diverged"], fill_value=0).add_prefix("n_").reset_index()
-    table = summarise(trained, CELL_KEYS, SUMMARY_METRICS) if len(trained) else pd.DataFrame(columns=CELL_KEYS + ["n"])
+    counts = (
+        counts.reindex(columns=["untrained", "diverged"], fill_value=0)
+        .add_prefix("n_")
+        .reset_index()
+    )
+    table = (
+        summarise(trained, CELL_KEYS, SUMMARY_METRICS)
+        if len(trained)
+        else pd.DataFrame(columns=CELL_KEYS + ["n"])
+    )
     convergence = convergence_table(runs)
-    table = counts.merge(table, on=CELL_KEYS, how="left").fillna({"n": 0}).merge(convergence, on=CELL_KEYS)
+    table = (
+        counts.merge(table, on=CELL_KEYS, how="left")
+        .fillna({"n": 0})
+        .merge(convergence, on=CELL_KEYS)
+    )
     means = [c for c in table if c.endswith(("_mean", "_ci_low", "_ci_high"))]
-    return table[CELL_KEYS + ["n", "n_untrained", "n_diverged"] + list(convergence.columns[len(CELL_KEYS):]) + means]
+    return table[
+        CELL_KEYS
+        + ["n", "n_untrained", "n_diverged"]
+        + list(convergence.columns[len(CELL_KEYS) :])
+        + means
+    ]
 
 
 def convergence_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +137,14 @@ def convergence_table(runs: pd.DataFrame) -> pd.DataFrame:
     how many runs were censored."""
     rows = []
     for key, cell in runs.groupby(CELL_KEYS):
-        rows.append(dict(zip(CELL_KEYS, key), steps_to_target_km_median=km_median(time_to_event(cell)),
-                         epochs_to_target_km_median=km_median(time_to_event(cell, "epochs_to_target", "budget_epochs")),
-                         n_censored=int(cell.steps_to_target.isna().sum())))
+        rows.append(
+            dict(
+                zip(CELL_KEYS, key),
+                steps_to_target_km_median=km_median(time_to_event(cell)),
+                epochs_to_target_km_median=km_median(
+                    time_to_event(cell, "epochs_to_target", "budget_epochs")
+                ),
+                n_censored=int(cell.steps_to_target.isna().sum()),
+            )
+        )
     return pd.DataFrame(rows)

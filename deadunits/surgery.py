@@ -1,6 +1,7 @@
 """Edits of a trained stack's units, for the experiments that ask what a dead unit is worth: find
 the units that never fire on a set of inputs, kill chosen units, re-initialise dead ones, or ablate
 them. Each works on every model of a ``StackedMLP`` at once, in place."""
+
 import torch
 
 from deadunits.inits import build_init
@@ -14,7 +15,9 @@ def pre_activations(model, x, chunk: int = 512):
         for start in range(0, len(x), chunk):
             _, hidden = model(x[start : start + chunk], keep=True)
             zs = [z for z, _ in hidden]
-            layers = zs if layers is None else [torch.cat([a, z], dim=-1) for a, z in zip(layers, zs)]
+            layers = (
+                zs if layers is None else [torch.cat([a, z], dim=-1) for a, z in zip(layers, zs)]
+            )
     return layers
 
 

@@ -7,6 +7,7 @@ The pieces: ``Stepper`` takes optimizer steps and tracks what a step can tell (d
 gradients, time to target); ``ProbeRecorder`` (deadunits/recorder.py) measures the units;
 ``train_stack`` drives both.
 """
+
 import ctypes
 import math
 import time
@@ -36,15 +37,21 @@ class TrainSettings:
     probe_size: int = 512  # training examples (the first ones, fixed) that the unit probes look at
     dead_threshold: float = 1e-3  # a unit is dead when |phi'(z)| is below this on every input
     dormant_tau: float = 0.1
-    explode_factor: float = 100.0  # a step "explodes" when a layer's gradient norm exceeds this x its norm at init
+    explode_factor: float = (
+        100.0  # a step "explodes" when a layer's gradient norm exceeds this x its norm at init
+    )
     ema: float = 0.9  # smoothing of the minibatch metric that decides steps_to_target
-    probe_epochs: str | list = "log"  # "log": 0, 1, 2, 4, 8, ... and the last; "all"; or a list of epochs
+    probe_epochs: str | list = (
+        "log"  # "log": 0, 1, 2, 4, 8, ... and the last; "all"; or a list of epochs
+    )
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer {self.optimizer!r}; expected 'sgd' or 'adam'")
         if self.target.get("metric") not in ("error", "loss"):
-            raise ValueError(f"target metric {self.target.get('metric')!r}; expected 'error' or 'loss'")
+            raise ValueError(
+                f"target metric {self.target.get('metric')!r}; expected 'error' or 'loss'"
+            )
         for name in ("epochs", "batch_size", "probe_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} = {getattr(self, name)}; expected a positive integer")
@@ -57,10 +64,14 @@ class TrainSettings:
             chosen = {2**i for i in range(last.bit_length())}
         elif spec == "all":
             chosen = set(range(1, last + 1))
-        elif isinstance(spec, (list, tuple)) and all(isinstance(e, int) and 0 <= e <= last for e in spec):
+        elif isinstance(spec, (list, tuple)) and all(
+            isinstance(e, int) and 0 <= e <= last for e in spec
+        ):
             chosen = set(spec)
         else:
-            raise ValueError(f"probe_epochs = {spec!r}; expected 'log', 'all' or a list of epochs between 0 and {last}")
+            raise ValueError(
+                f"probe_epochs = {spec!r}; expected 'log', 'all' or a list of epochs between 0 and {last}"
+            )
         return sorted(chosen | {0, last})
 
 
@@ -106,7 +117,9 @@ def init_grad_norms(model, data, batch_size):
     """Gradient norms at init on a fixed batch: the first ``batch_size`` training examples, the same for all models."""
     model.zero_grad(set_to_none=False)
     out = model(data.x_train[:batch_size])
-    loss, _ = loss_and_error(out, shared_targets(data.y_train[:batch_size], model.n_models), data.is_regression)
+    loss, _ = loss_and_error(
+        out, shared_targets(data.y_train[:batch_size], model.n_models), data.is_regression
+    )
     loss.sum().backward()
     return layer_grad_norms(model).detach()
 
@@ -152,15 +165,21 @@ class Stepper:
 
     def end_epoch(self):
         """Digest the epoch's steps; returns (train loss, train error, mean and max gradient norm per layer)."""
-        loss, err, norms, active = (torch.stack(column) for column in zip(*self.trace))  # (S, K), norms (S, L, K)
+        loss, err, norms, active = (
+            torch.stack(column) for column in zip(*self.trace)
+        )  # (S, K), norms (S, L, K)
         self.trace, first_step = [], self.step_count - len(loss)
         stopped = (self.diverged_step < 0) & ~active[-1]
-        self.diverged_step[stopped] = first_step + (~active[:, stopped]).int().max(0).indices  # first masked step
+        self.diverged_step[stopped] = (
+            first_step + (~active[:, stopped]).int().max(0).indices
+        )  # first masked step
         self.exploding_steps += (active & (norms > self.explode_at).any(1)).sum(0)
         norms = torch.where(active.unsqueeze(1), norms, 0.0)
         metric = err if self.s.target["metric"] == "error" else loss
         self._track_target(metric, active, first_step)
-        train_loss, train_err = torch.where(active.unsqueeze(1), torch.stack([loss, err], 1), 0.0).sum(0) / active.sum(0)
+        train_loss, train_err = torch.where(
+            active.unsqueeze(1), torch.stack([loss, err], 1), 0.0
+        ).sum(0) / active.sum(0)
         self.epoch += 1  # a model that diverged in its first epoch has NaN means (0 / 0)
         self.loss_area += torch.where(torch.isfinite(train_loss), train_loss, math.nan)
         metric = train_err if self.s.target["metric"] == "error" else train_loss
@@ -173,33 +192,47 @@ class Stepper:
         is at or below the target, in a model still training."""
         smoothed = []
         for value in metric:
-            self.ema = torch.where(torch.isnan(self.ema), value, self.s.ema * self.ema + (1 - self.s.ema) * value)
+            self.ema = torch.where(
+                torch.isnan(self.ema), value, self.s.ema * self.ema + (1 - self.s.ema) * value
+            )
             smoothed.append(self.ema)
         hit = (torch.stack(smoothed) <= self.target) & active
         first = first_step + 1 + hit.int().max(0).indices
-        self.steps_to_target = torch.where((self.steps_to_target < 0) & hit.any(0), first, self.steps_to_target)
+        self.steps_to_target = torch.where(
+            (self.steps_to_target < 0) & hit.any(0), first, self.steps_to_target
+        )
 
     def validate(self, x_val, y_val):
         """Loss and error on the validation split after the epoch, and the first epoch it meets the target:
         learning rates are chosen on these, never on the test set."""
         with torch.no_grad():
-            self.val_loss, self.val_err = loss_and_error(self.model(x_val), shared_targets(y_val, len(self.active)),
-                                                         self.regression)
+            self.val_loss, self.val_err = loss_and_error(
+                self.model(x_val), shared_targets(y_val, len(self.active)), self.regression
+            )
         metric = self.val_err if self.s.target["metric"] == "error" else self.val_loss
         reached = torch.isnan(self.val_epochs_to_target) & (metric <= self.target) & self.active
-        self.val_epochs_to_target = torch.where(reached, float(self.epoch), self.val_epochs_to_target)
+        self.val_epochs_to_target = torch.where(
+            reached, float(self.epoch), self.val_epochs_to_target
+        )
 
     def run_columns(self, epochs):
         """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored at the budget:
         a diverged run did not reach the target within it either), loss AUC, validation numbers."""
-        columns = dict(diverged=self.diverged_step >= 0, diverged_step=self.diverged_step,
-                       exploding_steps=self.exploding_steps,
-                       steps_to_target=torch.where(self.steps_to_target >= 0, self.steps_to_target.float(), math.nan),
-                       budget_steps=torch.full_like(self.diverged_step, self.step_count), budget_epochs=torch.full_like(
-                           self.diverged_step, self.epoch),
-                       epochs_to_target=self.epochs_to_target, loss_auc=self.loss_area / epochs,
-                       val_epochs_to_target=self.val_epochs_to_target, final_val_loss=self.val_loss,
-                       final_val_acc=1 - self.val_err)
+        columns = dict(
+            diverged=self.diverged_step >= 0,
+            diverged_step=self.diverged_step,
+            exploding_steps=self.exploding_steps,
+            steps_to_target=torch.where(
+                self.steps_to_target >= 0, self.steps_to_target.float(), math.nan
+            ),
+            budget_steps=torch.full_like(self.diverged_step, self.step_count),
+            budget_epochs=torch.full_like(self.diverged_step, self.epoch),
+            epochs_to_target=self.epochs_to_target,
+            loss_auc=self.loss_area / epochs,
+            val_epochs_to_target=self.val_epochs_to_target,
+            final_val_loss=self.val_loss,
+            final_val_acc=1 - self.val_err,
+        )
         return {name: values.cpu().numpy() for name, values in columns.items()}
 
 
@@ -213,9 +246,20 @@ class StackResult:
     timing: dict
 
 
-def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init: dict, lrs, seeds,
-                settings: TrainSettings = TrainSettings(), device="cpu", log=None,
-                start: dict | None = None) -> StackResult:
+def train_stack(
+    data: Dataset,
+    *,
+    depth: int,
+    width: int,
+    activation: dict,
+    init: dict,
+    lrs,
+    seeds,
+    settings: TrainSettings = TrainSettings(),
+    device="cpu",
+    log=None,
+    start: dict | None = None,
+) -> StackResult:
     """Train every (lr, seed) pair as one stack; returns the model and per-run/epoch/layer tables.
     ``start`` is a stack's state dict to train on from instead of the init (parameters it lacks,
     such as PReLU slopes after a ReLU net, keep their init)."""
@@ -241,7 +285,9 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
     n_train, train_s, validate_s, started = len(data.x_train), 0.0, 0.0, time.perf_counter()
     for epoch in range(1, s.epochs + 1):
         epoch_started = time.perf_counter()
-        order = torch.stack([torch.randperm(n_train, generator=g) for g in data_generators]).to(device)
+        order = torch.stack([torch.randperm(n_train, generator=g) for g in data_generators]).to(
+            device
+        )
         for first in range(0, n_train, s.batch_size):
             idx = order[:, first : first + s.batch_size]
             stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
@@ -254,16 +300,27 @@ def train_stack(data: Dataset, *, depth: int, width: int, activation: dict, init
             recorder.record(epoch, stepper.active, *epoch_stats, whole_set=epoch == s.epochs)
         if log:
             elapsed = time.perf_counter() - started
-            log(f"epoch {epoch}/{s.epochs}: {len(seed_of)} models ({int((~stepper.active).sum())} diverged), "
-                f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left")
+            log(
+                f"epoch {epoch}/{s.epochs}: {len(seed_of)} models ({int((~stepper.active).sum())} diverged), "
+                f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left"
+            )
     curves, layers = recorder.tables()
     runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
     runs = runs.assign(**stepper.run_columns(s.epochs))
     baseline = data.constant_baseline()
-    runs["outcome"] = run_outcomes(runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, baseline)
+    runs["outcome"] = run_outcomes(
+        runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, baseline
+    )
     runs["constant_loss"] = baseline[0]  # the best constant prediction's training loss
-    timing = dict(probe_s=recorder.seconds, train_s=train_s, validate_s=validate_s, probe_examples=recorder.examples)
-    timing["setup_s"] = time.perf_counter() - stack_started - recorder.seconds - train_s - validate_s  # build, init, tables
+    timing = dict(
+        probe_s=recorder.seconds,
+        train_s=train_s,
+        validate_s=validate_s,
+        probe_examples=recorder.examples,
+    )
+    timing["setup_s"] = (
+        time.perf_counter() - stack_started - recorder.seconds - train_s - validate_s
+    )  # build, init, tables
     return StackResult(model, initial_state, runs, curves, layers, timing)

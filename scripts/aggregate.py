@@ -1,4 +1,5 @@
 """Rule aggregate: every cell's tables -> results/tables/{runs,curves,layers}.parquet and summary.csv."""
+
 import sys
 
 import pandas as pd
@@ -11,8 +12,13 @@ runs = pd.concat([read_parquet(p) for p in snakemake.params.runs], ignore_index=
 keys = runs[["run_id"] + CELL_KEYS + ["seed", "diverged", "outcome"]]
 for name in ("curves", "layers"):
     table = pd.concat([read_parquet(p) for p in getattr(snakemake.params, name)], ignore_index=True)
-    write_parquet(keys.merge(table.drop(columns="model"), on="run_id", validate="one_to_many"), getattr(snakemake.output, name))
+    write_parquet(
+        keys.merge(table.drop(columns="model"), on="run_id", validate="one_to_many"),
+        getattr(snakemake.output, name),
+    )
 write_parquet(runs.drop(columns="model"), snakemake.output.runs)
 
 summary = summary_table(runs[~runs.failed])
-atomic_write(snakemake.output.summary, lambda tmp: summary.to_csv(tmp, index=False, float_format="%.6g"))
+atomic_write(
+    snakemake.output.summary, lambda tmp: summary.to_csv(tmp, index=False, float_format="%.6g")
+)

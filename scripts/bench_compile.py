@@ -10,6 +10,7 @@ where steps_per_job is the reference cell's steps over 30 epochs (the default st
 
     python scripts/bench_compile.py [--device auto] [--steps 200]
 """
+
 import argparse
 import statistics
 import time
@@ -26,14 +27,18 @@ MODELS, BATCH, EPOCHS = 32, 64, 30
 
 def step_fn(model, forward, data, optimizer, device):
     """One optimizer step of the whole stack on a random batch per model, synchronised."""
+
     def step():
         idx = torch.randint(len(data.x_train), (MODELS, BATCH), device=device)
-        loss, _ = loss_and_error(forward(gather(data.x_train, idx)), gather(data.y_train, idx), False)
+        loss, _ = loss_and_error(
+            forward(gather(data.x_train, idx)), gather(data.y_train, idx), False
+        )
         model.zero_grad(set_to_none=True)
         (loss * optimizer.loss_weight).sum().backward()
         optimizer.step(torch.ones(MODELS, dtype=torch.bool, device=device))
         if device.type == "cuda":
             torch.cuda.synchronize()
+
     return step
 
 
@@ -57,7 +62,9 @@ def main():
         model = StackedMLP(data.in_dim, data.out_dim, 4, 128, {"fn": "relu"}, MODELS)
         model.initialise({"fn": "he_normal"}, range(MODELS))
         model.to(device)
-        optimizer = OPTIMIZERS["sgd"](model.parameters(), torch.full((MODELS,), 0.05, device=device), settings)
+        optimizer = OPTIMIZERS["sgd"](
+            model.parameters(), torch.full((MODELS,), 0.05, device=device), settings
+        )
         forward = torch.compile(model) if name == "compiled" else model
         steps[name] = step_fn(model, forward, data, optimizer, device)
     started = time.perf_counter()
@@ -74,10 +81,14 @@ def main():
     saved_ms = eager - compiled
     break_even = compile_s * 1e3 / saved_ms if saved_ms > 0 else float("inf")
     steps_per_job = EPOCHS * -(-len(data.x_train) // BATCH)
-    print(f"device {device}, torch {torch.__version__}, {MODELS} models: eager {times['eager']} ms/step, "
-          f"compiled {times['compiled']} ms/step")
-    print(f"compile_s={compile_s:.1f} eager_ms={eager:.2f} compiled_ms={compiled:.2f} "
-          f"break_even_steps={break_even:.0f} steps_per_job={steps_per_job}")
+    print(
+        f"device {device}, torch {torch.__version__}, {MODELS} models: eager {times['eager']} ms/step, "
+        f"compiled {times['compiled']} ms/step"
+    )
+    print(
+        f"compile_s={compile_s:.1f} eager_ms={eager:.2f} compiled_ms={compiled:.2f} "
+        f"break_even_steps={break_even:.0f} steps_per_job={steps_per_job}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ The last line is ``vs_plain=... vs_plain_probed=... vs_vmap=... of_floor=... pro
 models/s over each peer's with the same work (vs_plain: stacked training alone against the plain
 loop), floor seconds over stacked training seconds, probe seconds over stacked total seconds.
 """
+
 import argparse
 import copy
 import json
@@ -75,7 +76,9 @@ def plain_probe(net, data, settings, whole):
     set (``whole``: on every training example) and a test pass."""
     x = data.x_train if whole else data.x_train[: settings.probe_size]
     with DeadUnitMonitor(net, dormant_tau=settings.dormant_tau) as monitor:
-        monitor.measure([x[i : i + settings.probe_size] for i in range(0, len(x), settings.probe_size)])
+        monitor.measure(
+            [x[i : i + settings.probe_size] for i in range(0, len(x), settings.probe_size)]
+        )
     with torch.no_grad():
         F.cross_entropy(net(data.x_test), data.y_test)
 
@@ -85,8 +88,12 @@ def plain_loop(data, settings, n_models, device, probed):
     schedule = settings.probe_schedule()
     for seed in range(n_models):
         net = plain_net(data, seed, device)
-        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.x_train, data.y_train),
-                                             batch_size=BATCH, shuffle=True, generator=torch.Generator().manual_seed(seed))
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(data.x_train, data.y_train),
+            batch_size=BATCH,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(seed),
+        )
         opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
         if probed:
             plain_probe(net, data, settings, whole=True)
@@ -115,12 +122,19 @@ def vmap_ensemble(data, settings, n_models, device):
         x = data.x_train if whole else data.x_train[: settings.probe_size]
         with torch.no_grad():
             for start in range(0, len(x), settings.probe_size):
-                h = x[start : start + settings.probe_size].T.expand(n_models, -1, -1)  # (K, units, inputs)
+                h = x[start : start + settings.probe_size].T.expand(
+                    n_models, -1, -1
+                )  # (K, units, inputs)
                 for w, b in weights:
                     z = torch.baddbmm(b.unsqueeze(2), w, h)
                     h = torch.relu(z)
-                    probes.layer_stats(z, h, probes.derivative(torch.relu, z), settings.dead_threshold,
-                                       settings.dormant_tau)
+                    probes.layer_stats(
+                        z,
+                        h,
+                        probes.derivative(torch.relu, z),
+                        settings.dead_threshold,
+                        settings.dormant_tau,
+                    )
             forward(params, buffers, data.x_test.expand(n_models, *data.x_test.shape))
 
     opt = torch.optim.SGD(params.values(), lr=LR, momentum=MOMENTUM)
@@ -144,8 +158,17 @@ def vmap_ensemble(data, settings, n_models, device):
 
 
 def stacked(data, settings, n_models, device):
-    result = train_stack(data, depth=DEPTH, width=WIDTH, activation=RELU, init=HE, lrs=[LR], seeds=range(n_models),
-                         settings=settings, device=device)
+    result = train_stack(
+        data,
+        depth=DEPTH,
+        width=WIDTH,
+        activation=RELU,
+        init=HE,
+        lrs=[LR],
+        seeds=range(n_models),
+        settings=settings,
+        device=device,
+    )
     return result.timing
 
 
@@ -158,9 +181,14 @@ def matmul_floor(data, settings, n_models, device):
     def products(batch):
         pairs = []
         for layer, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
-            h, w = torch.randn(n_models, n_in, batch, device=device), torch.randn(n_models, n_out, n_in, device=device)
+            h, w = (
+                torch.randn(n_models, n_in, batch, device=device),
+                torch.randn(n_models, n_out, n_in, device=device),
+            )
             dz = torch.randn(n_models, n_out, batch, device=device)
-            pairs += [(w, h), (dz, h.transpose(1, 2))] + ([(w.transpose(1, 2), dz)] if layer else [])
+            pairs += [(w, h), (dz, h.transpose(1, 2))] + (
+                [(w.transpose(1, 2), dz)] if layer else []
+            )
         return pairs
 
     full_steps, tail = divmod(len(data.x_train), BATCH)
@@ -188,7 +216,15 @@ def scaling_child(n_models, device, epochs):
     stacked(data, settings, n_models, device)
     seconds = time.perf_counter() - started
     peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else _max_rss()
-    print(json.dumps(dict(models=n_models, models_per_s=n_models / seconds, peak_mb_per_model=(peak - before) / 2**20 / n_models)))
+    print(
+        json.dumps(
+            dict(
+                models=n_models,
+                models_per_s=n_models / seconds,
+                peak_mb_per_model=(peak - before) / 2**20 / n_models,
+            )
+        )
+    )
 
 
 def _max_rss():
@@ -205,13 +241,26 @@ def _max_rss():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--models", type=int, default=32, help="models per stack (the reference cell: 32)")
+    parser.add_argument(
+        "--models", type=int, default=32, help="models per stack (the reference cell: 32)"
+    )
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--plain-models", type=int, default=8, help="models timed in the one-at-a-time loops")
-    parser.add_argument("--repeats", type=int, default=3, help="timed rounds (each contender once per round); medians count")
-    parser.add_argument("--scaling", default="8,32,128,512", help="stack sizes for models/s and memory ('' to skip)")
+    parser.add_argument(
+        "--plain-models", type=int, default=8, help="models timed in the one-at-a-time loops"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed rounds (each contender once per round); medians count",
+    )
+    parser.add_argument(
+        "--scaling", default="8,32,128,512", help="stack sizes for models/s and memory ('' to skip)"
+    )
     parser.add_argument("--scaling-epochs", type=int, default=2)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -223,31 +272,61 @@ def main():
     settings = TrainSettings(epochs=args.epochs, batch_size=BATCH)
     k, p = args.models, args.plain_models
     made_by = "; ".join(f"{key}={value}" for key, value in provenance(device).items())
-    print(f"{made_by}; threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
-          f"probe epochs={settings.probe_schedule()} repeats={args.repeats} (median)")
+    print(
+        f"{made_by}; threads={torch.get_num_threads()} models={k} epochs={args.epochs} "
+        f"probe epochs={settings.probe_schedule()} repeats={args.repeats} (median)"
+    )
     timings = []  # the stacked trainer's own split of each run: training, probes
-    seconds = interleaved_medians(dict(
-        plain=lambda: plain_loop(data, settings, p, device, probed=False),
-        plain_probed=lambda: plain_loop(data, settings, p, device, probed=True),
-        vmapped=lambda: vmap_ensemble(data, settings, k, device),
-        total=lambda: timings.append(stacked(data, settings, k, device)),
-        floor=matmul_floor(data, settings, k, device)), args.repeats, device)
+    seconds = interleaved_medians(
+        dict(
+            plain=lambda: plain_loop(data, settings, p, device, probed=False),
+            plain_probed=lambda: plain_loop(data, settings, p, device, probed=True),
+            vmapped=lambda: vmap_ensemble(data, settings, k, device),
+            total=lambda: timings.append(stacked(data, settings, k, device)),
+            floor=matmul_floor(data, settings, k, device),
+        ),
+        args.repeats,
+        device,
+    )
     plain, plain_probed = seconds["plain"] / p, seconds["plain_probed"] / p
     vmapped, total, floor = seconds["vmapped"] / k, seconds["total"] / k, seconds["floor"] / k
     train = statistics.median(t["train_s"] for t in timings[1:]) / k
     probe = statistics.median(t["probe_s"] for t in timings[1:]) / k
-    for name, value in [("plain", plain), ("plain+probes", plain_probed), ("vmap+probes", vmapped),
-                          ("stacked", total), ("stacked training only", train), ("stacked probes", probe),
-                          ("matmul floor", floor)]:
+    for name, value in [
+        ("plain", plain),
+        ("plain+probes", plain_probed),
+        ("vmap+probes", vmapped),
+        ("stacked", total),
+        ("stacked training only", train),
+        ("stacked probes", probe),
+        ("matmul floor", floor),
+    ]:
         print(f"{name:>22}: {value:.4f} s/model ({1 / value:.1f} models/s)")
     for size in [int(s) for s in args.scaling.split(",") if s]:
-        out = subprocess.run([sys.executable, __file__, "--device", str(device), "--child", str(size),
-                              "--scaling-epochs", str(args.scaling_epochs)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--device",
+                str(device),
+                "--child",
+                str(size),
+                "--scaling-epochs",
+                str(args.scaling_epochs),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         row = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"stack of {size:>4}: {row['models_per_s']:.1f} models/s ({args.scaling_epochs} epochs each), "
-              f"peak memory {row['peak_mb_per_model']:.2f} MB/model")
-    print(f"vs_plain={plain / train:.2f} vs_plain_probed={plain_probed / total:.2f} vs_vmap={vmapped / total:.2f} "
-          f"of_floor={floor / train:.2f} probe_overhead={probe / total:.3f}")
+        print(
+            f"stack of {size:>4}: {row['models_per_s']:.1f} models/s ({args.scaling_epochs} epochs each), "
+            f"peak memory {row['peak_mb_per_model']:.2f} MB/model"
+        )
+    print(
+        f"vs_plain={plain / train:.2f} vs_plain_probed={plain_probed / total:.2f} vs_vmap={vmapped / total:.2f} "
+        f"of_floor={floor / train:.2f} probe_overhead={probe / total:.3f}"
+    )
 
 
 if __name__ == "__main__":

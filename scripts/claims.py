@@ -1,4 +1,5 @@
 """Rule claims: the tables and the init measurements -> claims.csv (one verdict per row) and claims_status.csv."""
+
 import sys
 
 from deadunits.claims import evaluate
@@ -6,5 +7,7 @@ from deadunits.io import atomic_write, read_tables
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 claims, status = evaluate(read_tables(snakemake.input), snakemake.config)
-atomic_write(snakemake.output.claims, lambda tmp: claims.to_csv(tmp, index=False, float_format="%.6g"))
+atomic_write(
+    snakemake.output.claims, lambda tmp: claims.to_csv(tmp, index=False, float_format="%.6g")
+)
 atomic_write(snakemake.output.status, lambda tmp: status.to_csv(tmp, index=False))

@@ -1,4 +1,5 @@
 """Rule dataset: build one configured dataset once and cache its standardised tensors."""
+
 import sys
 
 from deadunits.datasets import load_dataset, save_dataset

@@ -1,4 +1,5 @@
 """Rule figures: aggregated tables -> one PNG, one SVG and one caption (.rst) per entry under config `figures:`."""
+
 import sys
 
 import matplotlib.pyplot as plt
@@ -9,12 +10,24 @@ from deadunits.io import atomic_write, read_tables
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 tables = read_tables(snakemake.input)
-tables["runs"] = tables["runs"][~tables["runs"].failed]  # failed cells are listed in the report, not drawn
-outputs = zip(snakemake.config["figures"].items(), snakemake.output.png, snakemake.output.svg, snakemake.output.captions)
+tables["runs"] = tables["runs"][
+    ~tables["runs"].failed
+]  # failed cells are listed in the report, not drawn
+outputs = zip(
+    snakemake.config["figures"].items(),
+    snakemake.output.png,
+    snakemake.output.svg,
+    snakemake.output.captions,
+)
 for (name, options), png, svg, rst in outputs:
     fn = figure_fn(name, options)
     fig = FIGURES.get(fn)(tables, snakemake.config, (options or {}).get("experiment"))
     for path in (png, svg):
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=130, bbox_inches="tight", format=path.rsplit(".", 1)[1]))
+        atomic_write(
+            path,
+            lambda tmp: fig.savefig(
+                tmp, dpi=130, bbox_inches="tight", format=path.rsplit(".", 1)[1]
+            ),
+        )
     plt.close(fig)
     atomic_write(rst, lambda tmp: open(tmp, "w").write(caption(fn) + "\n"))

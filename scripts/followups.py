@@ -1,4 +1,5 @@
 """Rules revival and dead_cost: train, edit the units, train on -> results/tables/<rule>.csv."""
+
 import sys
 
 import pandas as pd
@@ -15,7 +16,11 @@ if snakemake.rule == "revival":
     table = followups.revival(data, p.spec, p.activations, p.init, p.settings)
 else:
     relu = p.activations["relu"]
-    table = pd.concat([followups.ablation(data, p.spec["ablate"], relu, p.init, p.settings),
-                       followups.recovery(data, p.spec["recover"], relu, p.init, p.settings)])
+    table = pd.concat(
+        [
+            followups.ablation(data, p.spec["ablate"], relu, p.init, p.settings),
+            followups.recovery(data, p.spec["recover"], relu, p.init, p.settings),
+        ]
+    )
 (path,) = snakemake.output
 atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g"))

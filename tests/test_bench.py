@@ -1,4 +1,5 @@
 """The benchmark script runs end to end at a tiny size and prints its figures in the documented format."""
+
 import re
 import subprocess
 import sys
@@ -10,12 +11,38 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_benchmark_smoke_prints_its_last_line():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_trainer.py"), "--models", "2", "--epochs", "1",
-                          "--plain-models", "1", "--repeats", "1", "--scaling", "2", "--scaling-epochs", "1"],
-                         capture_output=True, text=True, timeout=600, check=True).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "bench_trainer.py"),
+                "--models",
+                "2",
+                "--epochs",
+                "1",
+                "--plain-models",
+                "1",
+                "--repeats",
+                "1",
+                "--scaling",
+                "2",
+                "--scaling-epochs",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     number = r"\d+(\.\d+)?"
-    assert re.fullmatch(rf"vs_plain={number} vs_plain_probed={number} vs_vmap={number} of_floor={number} "
-                        rf"probe_overhead={number}", out[-1]), out[-1]
+    assert re.fullmatch(
+        rf"vs_plain={number} vs_plain_probed={number} vs_vmap={number} of_floor={number} "
+        rf"probe_overhead={number}",
+        out[-1],
+    ), out[-1]
     assert any(re.match(r"stack of +2: .* models/s .* MB/model", line) for line in out), out
     made_by = out[0]  # the figures trace to the code, the CPU and the kernels torch picked on it
     kernels = torch.backends.cpu.get_cpu_capability()
@@ -23,8 +50,20 @@ def test_benchmark_smoke_prints_its_last_line():
 
 
 def test_compile_benchmark_smoke_prints_its_last_line():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_compile.py"), "--steps", "2"],
-                         capture_output=True, text=True, timeout=600, check=True).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "bench_compile.py"), "--steps", "2"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     number = r"(\d+(\.\d+)?|inf)"
-    assert re.fullmatch(rf"compile_s=-?{number} eager_ms={number} compiled_ms={number} break_even_steps={number} "
-                        rf"steps_per_job=\d+", out[-1]), out[-1]
+    assert re.fullmatch(
+        rf"compile_s=-?{number} eager_ms={number} compiled_ms={number} break_even_steps={number} "
+        rf"steps_per_job=\d+",
+        out[-1],
+    ), out[-1]

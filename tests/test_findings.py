@@ -1,5 +1,6 @@
 """The report's measured sentences (deadunits/findings.py) on synthetic tables whose answer is known,
 and the report template that only renders them."""
+
 import json
 from pathlib import Path
 
@@ -17,24 +18,82 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
     rows = []
     for lr, dead in ((0.01, 0.05), (1.0, dead_at_high_lr)):
         for seed in range(8):
-            rows.append(dict(run_id=f"e/d/relu/he/sgd/d4-w8/s0-7/lr{lr}/m{seed}", experiment="e", dataset="d",
-                             activation="relu", init="he", depth=4, width=8, lr=lr, seed=seed, diverged=False,
-                             failed=failed and lr == 1.0, error="RuntimeError: boom" if failed and lr == 1.0 else "",
-                             outcome=high_lr_outcome if lr == 1.0 else "trained",
-                             dead_final=dead + 0.01, dead_final_full=dead, code_version="abc", machine="m",
-                             torch_version="2", device="cpu"))
+            rows.append(
+                dict(
+                    run_id=f"e/d/relu/he/sgd/d4-w8/s0-7/lr{lr}/m{seed}",
+                    experiment="e",
+                    dataset="d",
+                    activation="relu",
+                    init="he",
+                    depth=4,
+                    width=8,
+                    lr=lr,
+                    seed=seed,
+                    diverged=False,
+                    failed=failed and lr == 1.0,
+                    error="RuntimeError: boom" if failed and lr == 1.0 else "",
+                    outcome=high_lr_outcome if lr == 1.0 else "trained",
+                    dead_final=dead + 0.01,
+                    dead_final_full=dead,
+                    code_version="abc",
+                    machine="m",
+                    torch_version="2",
+                    device="cpu",
+                )
+            )
     runs = pd.DataFrame(rows)
     layers = pd.DataFrame({"run_id": runs.run_id, "epoch": 0, "diverged": False})
-    claims = pd.DataFrame([dict(group="R6", claim_id="R6-sgd-d4", claim="c", source="s", kind="claim", condition="a | b",
-                                expected="e", measured=0.5, ci_low=0.4, ci_high=0.6, n=8, p=0.001, p_adj=0.002,
-                                verdict="reproduced", caveat="an anecdote"),
-                           dict(group="R1", claim_id="R1-w2-d10", claim="c1", source="s", kind="sanity", condition="x",
-                                expected="e", measured=0.9, ci_low=0.8, ci_high=1.0, n=100, p=np.nan, p_adj=np.nan,
-                                verdict="reproduced", caveat=np.nan)])
-    return dict(all_runs=runs, layers=layers, trained_layers=layers, claims=claims,
-                claims_status=pd.DataFrame(dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])),
-                bench=pd.DataFrame({"s": [10.0, 30.0]}),
-                timing=pd.DataFrame(dict(train_s=[8.0, 20.0], probe_s=[1.0, 2.0], startup_s=[0.5, 0.5], load_s=[1.0, 1.0])))
+    claims = pd.DataFrame(
+        [
+            dict(
+                group="R6",
+                claim_id="R6-sgd-d4",
+                claim="c",
+                source="s",
+                kind="claim",
+                condition="a | b",
+                expected="e",
+                measured=0.5,
+                ci_low=0.4,
+                ci_high=0.6,
+                n=8,
+                p=0.001,
+                p_adj=0.002,
+                verdict="reproduced",
+                caveat="an anecdote",
+            ),
+            dict(
+                group="R1",
+                claim_id="R1-w2-d10",
+                claim="c1",
+                source="s",
+                kind="sanity",
+                condition="x",
+                expected="e",
+                measured=0.9,
+                ci_low=0.8,
+                ci_high=1.0,
+                n=100,
+                p=np.nan,
+                p_adj=np.nan,
+                verdict="reproduced",
+                caveat=np.nan,
+            ),
+        ]
+    )
+    return dict(
+        all_runs=runs,
+        layers=layers,
+        trained_layers=layers,
+        claims=claims,
+        claims_status=pd.DataFrame(
+            dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])
+        ),
+        bench=pd.DataFrame({"s": [10.0, 30.0]}),
+        timing=pd.DataFrame(
+            dict(train_s=[8.0, 20.0], probe_s=[1.0, 2.0], startup_s=[0.5, 0.5], load_s=[1.0, 1.0])
+        ),
+    )
 
 
 CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions": {}}}
@@ -42,15 +101,31 @@ CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions":
 
 def test_findings_table_has_every_section_claim_group_and_figure():
     table = findings_table(synthetic_tables(), CONFIG)
-    assert table.section.tolist() == ["abstract", "glance", "study", "probe_overcount", "claims_overview", "claims", "claims", "figure", "figure",
-                                      "provenance"]
+    assert table.section.tolist() == [
+        "abstract",
+        "glance",
+        "study",
+        "probe_overcount",
+        "claims_overview",
+        "claims",
+        "claims",
+        "figure",
+        "figure",
+        "provenance",
+    ]
     figures = table[table.section == "figure"].set_index("name")
-    assert figures.caption["dead_vs_lr"] == caption("dead_vs_lr") and "learning rate" in caption("dead_vs_lr")
+    assert figures.caption["dead_vs_lr"] == caption("dead_vs_lr") and "learning rate" in caption(
+        "dead_vs_lr"
+    )
     assert figures.title["dead_vs_lr"] == "### Dead vs lr (experiment `e`)"
-    assert figures.text["activation_functions"] == "", "a figure without a finding function has no text"
+    assert figures.text["activation_functions"] == "", (
+        "a figure without a finding function has no text"
+    )
     study = json.loads(table.set_index("name").numbers["study"])
     assert study["models"] == 16 and study["train_share"] == 28 / 40
-    assert "a \\| b" in table.set_index("name").text["R6"], "a literal | is escaped in the claims table"
+    assert "a \\| b" in table.set_index("name").text["R6"], (
+        "a literal | is escaped in the claims table"
+    )
 
 
 def test_claims_overview_lists_configured_claims_without_rows_and_counts_only_claims():
@@ -62,18 +137,29 @@ def test_claims_overview_lists_configured_claims_without_rows_and_counts_only_cl
 def test_glance_has_one_line_per_row_claims_first():
     text, numbers = FINDINGS.get("glance")(synthetic_tables(), None)
     lines = text.splitlines()[2:]
-    assert numbers["rows"] == 2 and lines[0].startswith("| R6-sgd-d4 |") and lines[1].startswith("| R1-w2-d10 |")
+    assert (
+        numbers["rows"] == 2
+        and lines[0].startswith("| R6-sgd-d4 |")
+        and lines[1].startswith("| R1-w2-d10 |")
+    )
     assert "**reproduced** | 0.5 [0.4, 0.6] (n=8) | an anecdote |" in lines[0]
     tables = synthetic_tables()
-    tables["claims"] = tables["claims"].assign(bound=["lower", ""], ci_low=[np.nan, 0.8], ci_high=[np.nan, 1.0])
+    tables["claims"] = tables["claims"].assign(
+        bound=["lower", ""], ci_low=[np.nan, 0.8], ci_high=[np.nan, 1.0]
+    )
     text, _ = FINDINGS.get("glance")(tables, None)
-    assert "**reproduced** | at least 0.5 (censored) (n=8) |" in text, "a censored median is a bound, not a number"
+    assert "**reproduced** | at least 0.5 (censored) (n=8) |" in text, (
+        "a censored median is a bound, not a number"
+    )
 
 
 def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
     tables = synthetic_tables(dead_at_high_lr=0.5)
     text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
-    assert "relu: 5.0% at lr 0.01 to 50.0% at lr 1" in text and "The 40% level is reached: relu at lr 1." in text
+    assert (
+        "relu: 5.0% at lr 0.01 to 50.0% at lr 1" in text
+        and "The 40% level is reached: relu at lr 1." in text
+    )
     assert text.startswith("On the 16 of 16 nets that trained (0 untrained, 0 diverged left out)")
     tables = synthetic_tables(dead_at_high_lr=0.2)
     text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
@@ -82,10 +168,18 @@ def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
 
 def test_study_lists_failed_cells():
     text, numbers = FINDINGS.get("study")(synthetic_tables(failed=True), None)
-    assert numbers["failed_cells"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
+    assert (
+        numbers["failed_cells"] == 1 and "**Failed cells**" in text and "RuntimeError: boom" in text
+    )
     assert "By outcome: 8 trained, 0 untrained" in text and numbers["outcome_trained"] == 8
-    assert numbers["train_share"] == 0.7 and numbers["load_share"] == 0.05 and numbers["validate_share"] == 0
-    assert "28 s (70%) training" in text and "the rest (15%)" in text  # 40 s of jobs, 28 + 3 + 1 + 2 of them inside
+    assert (
+        numbers["train_share"] == 0.7
+        and numbers["load_share"] == 0.05
+        and numbers["validate_share"] == 0
+    )
+    assert (
+        "28 s (70%) training" in text and "the rest (15%)" in text
+    )  # 40 s of jobs, 28 + 3 + 1 + 2 of them inside
 
 
 def test_probe_overcount_is_the_probe_minus_whole_set_gap():
@@ -101,7 +195,12 @@ def test_report_template_only_renders():
     assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
     for source in code:
         assert len(source.splitlines()) <= 40
-        assert 'f"' not in source and "f'" not in source and ".format(" not in source and "%" not in source, source
+        assert (
+            'f"' not in source
+            and "f'" not in source
+            and ".format(" not in source
+            and "%" not in source
+        ), source
 
 
 def test_dead_fractions_of_untrained_nets_are_left_out_and_counted():
@@ -116,17 +215,24 @@ def test_figure_findings_read_each_runs_own_last_epoch():
     tables = synthetic_tables()
     runs = tables["all_runs"].assign(activation="prelu")
     short = runs.assign(run_id=runs.run_id + "/short", experiment="short")
-    layers = pd.DataFrame([dict(run_id=r, epoch=e, layer=l, prelu_slope=0.1 * l, depth=4, outcome="trained")
-                           for r, last in [(i, 45) for i in runs.run_id] + [(i, 30) for i in short.run_id]
-                           for e in (0, last) for l in (1, 2)])
+    layers = pd.DataFrame(
+        [
+            dict(run_id=r, epoch=e, layer=l, prelu_slope=0.1 * l, depth=4, outcome="trained")
+            for r, last in [(i, 45) for i in runs.run_id] + [(i, 30) for i in short.run_id]
+            for e in (0, last)
+            for l in (1, 2)
+        ]
+    )
     tables.update(all_runs=pd.concat([runs, short]), trained_layers=layers, layers=layers)
     text, numbers = FINDINGS.get("prelu_slopes")(tables, short)
     assert "first layer 0.100, last layer 0.200" in text and numbers
 
 
 def test_accuracy_finding_chooses_on_validation_not_test():
-    runs = synthetic_tables()["all_runs"].assign(final_val_acc=lambda r: np.where(r.lr == 0.01, 0.9, 0.8),
-                                                 final_test_acc=lambda r: np.where(r.lr == 0.01, 0.7, 0.95))
+    runs = synthetic_tables()["all_runs"].assign(
+        final_val_acc=lambda r: np.where(r.lr == 0.01, 0.9, 0.8),
+        final_test_acc=lambda r: np.where(r.lr == 0.01, 0.7, 0.95),
+    )
     text, numbers = FINDINGS.get("accuracy")(None, runs)
     assert numbers == {"d": 0.7} and "lr 0.01" in text, "the 95% cell is best on test only"
 
@@ -141,4 +247,7 @@ def test_abstract_cites_the_rows_it_states():
     text, numbers = FINDINGS.get("abstract")(synthetic_tables(), None)
     assert numbers == {"sentences": 1} and "50.0% (R6-sgd-d4; 1 reproduced)" in text
     empty = dict(synthetic_tables(), claims=synthetic_tables()["claims"].iloc[1:])
-    assert FINDINGS.get("abstract")(empty, None)[0] == "This study configures none of the source texts' claims."
+    assert (
+        FINDINGS.get("abstract")(empty, None)[0]
+        == "This study configures none of the source texts' claims."
+    )

@@ -1,4 +1,5 @@
 """Unit surgery (kill, re-initialise, ablate) and the follow-up experiments built on it."""
+
 import pandas as pd
 import pytest
 import torch
@@ -30,7 +31,9 @@ def test_killed_units_are_inactive_on_every_input_and_only_they_change(data):
     inactive = surgery.never_active(model, data.x_train)
     assert all((i | ~k).all() for i, k in zip(inactive, killed)), "every killed unit is inactive"
     after = surgery.pre_activations(model, data.x_train)[0]
-    assert torch.equal(after[~killed[0]], before[~killed[0]]), "the first layer's other units are as before"
+    assert torch.equal(after[~killed[0]], before[~killed[0]]), (
+        "the first layer's other units are as before"
+    )
 
 
 def test_reinitialising_units_keeps_the_function_and_revives_them(data):
@@ -57,10 +60,30 @@ def test_ablating_units_dead_on_a_set_leaves_the_outputs_on_it(data):
 
 def test_training_on_from_a_start_state_is_training_from_it(data):
     settings = TrainSettings(epochs=1, probe_size=64)
-    first = train_stack(data, depth=2, width=8, activation=RELU, init=HE, lrs=[0.05], seeds=[0, 1], settings=settings)
-    moved = train_stack(data, depth=2, width=8, activation=RELU, init={"fn": "xavier_normal"}, lrs=[0.05],
-                        seeds=[0, 1], settings=settings, start=first.initial_state)
-    assert torch.equal(moved.model.weights[0], first.model.weights[0]), "the start state replaces the init"
+    first = train_stack(
+        data,
+        depth=2,
+        width=8,
+        activation=RELU,
+        init=HE,
+        lrs=[0.05],
+        seeds=[0, 1],
+        settings=settings,
+    )
+    moved = train_stack(
+        data,
+        depth=2,
+        width=8,
+        activation=RELU,
+        init={"fn": "xavier_normal"},
+        lrs=[0.05],
+        seeds=[0, 1],
+        settings=settings,
+        start=first.initial_state,
+    )
+    assert torch.equal(moved.model.weights[0], first.model.weights[0]), (
+        "the start state replaces the init"
+    )
 
 
 def test_revival_and_dead_cost_tables(data):
@@ -70,8 +93,14 @@ def test_revival_and_dead_cost_tables(data):
     revival = followups.revival(data, spec, acts, HE, settings)
     assert len(revival) == 4 and revival.revived.between(0, 1).all() and (revival.killed > 0).all()
     spec = dict(depth=2, width=16, optimizer="sgd", lr=0.5, epochs=1, seeds=2)
-    cost = pd.concat([followups.ablation(data, spec, RELU, HE, settings),
-                      followups.recovery(data, dict(spec, then={"lr": 0.01}), RELU, HE, settings)])
+    cost = pd.concat(
+        [
+            followups.ablation(data, spec, RELU, HE, settings),
+            followups.recovery(data, dict(spec, then={"lr": 0.01}), RELU, HE, settings),
+        ]
+    )
     ablate = cost[cost.setup == "ablate"]
-    assert (ablate.ablated_train_error == ablate.train_error).all(), "a ReLU unit dead on the set does nothing there"
+    assert (ablate.ablated_train_error == ablate.train_error).all(), (
+        "a ReLU unit dead on the set does nothing there"
+    )
     assert {"as_is_train_error", "reinit_train_error", "reinit_dead"} <= set(cost.columns)

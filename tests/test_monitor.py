@@ -1,4 +1,5 @@
 """DeadUnitMonitor on an ordinary nn.Module gives the same fractions as the stacked probes."""
+
 import pytest
 import torch
 from torch import nn
@@ -8,10 +9,14 @@ from deadunits import DeadUnitMonitor, StackedMLP, probes
 
 def test_monitor_matches_stacked_probes_across_batches():
     stack = StackedMLP(4, 3, depth=3, width=16, activation={"fn": "relu"}, n_models=1)
-    stack.initialise({"fn": "he_normal", "bias": -1.5}, [0])  # negative bias: some units die at init
+    stack.initialise(
+        {"fn": "he_normal", "bias": -1.5}, [0]
+    )  # negative bias: some units die at init
     net = stack.export(0)
     x = torch.randn(300, 4, generator=torch.Generator().manual_seed(0))
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, torch.zeros(300)), batch_size=64)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, torch.zeros(300)), batch_size=64
+    )
     with DeadUnitMonitor(net) as monitor:
         table = monitor.measure(loader)
     _, hidden = stack(x, keep=True)

@@ -1,4 +1,5 @@
 """The Snakemake workflow end to end on tests/config/tiny.yaml, and the config checks in front of it."""
+
 import copy
 import re
 import subprocess
@@ -19,8 +20,20 @@ DEFAULT = ROOT / "config.yaml"
 
 
 def snakemake(workdir, *args, config=TINY):
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(config), "--cores", "2", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
@@ -41,16 +54,53 @@ def tiny_run(tmp_path_factory):
 def test_tiny_config_runs_the_whole_dag(tiny_run):
     runs = pd.read_parquet(tiny_run / "results/tables/runs.parquet")
     config = yaml.safe_load(TINY.read_text())
-    assert len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 3 * 1 * 20  # grid: acts x inits x depths x lrs x seeds; collapse
-    for column in ["experiment", "dataset", "activation", "init", "depth", "width", "optimizer", "lr", "seed",
-                   "dead_init", "dead_final", "dead_final_full", "inactive_final", "inactive_final_full", "dormant_final", "born_dead", "collapsed", "diverged",
-                   "steps_to_target", "epochs_to_target", "final_test_acc", "code_version", "machine"]:
+    assert (
+        len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 3 * 1 * 20
+    )  # grid: acts x inits x depths x lrs x seeds; collapse
+    for column in [
+        "experiment",
+        "dataset",
+        "activation",
+        "init",
+        "depth",
+        "width",
+        "optimizer",
+        "lr",
+        "seed",
+        "dead_init",
+        "dead_final",
+        "dead_final_full",
+        "inactive_final",
+        "inactive_final_full",
+        "dormant_final",
+        "born_dead",
+        "collapsed",
+        "diverged",
+        "steps_to_target",
+        "epochs_to_target",
+        "final_test_acc",
+        "code_version",
+        "machine",
+    ]:
         assert column in runs, column
     layers = pd.read_parquet(tiny_run / "results/tables/layers.parquet")
-    assert {"inactive", "dead", "dormant", "act_mean", "bias_shift", "act_std", "grad_norm_mean", "grad_norm_max",
-            "prelu_slope", "epoch", "layer"} <= set(layers.columns)
+    assert {
+        "inactive",
+        "dead",
+        "dormant",
+        "act_mean",
+        "bias_shift",
+        "act_std",
+        "grad_norm_mean",
+        "grad_norm_max",
+        "prelu_slope",
+        "epoch",
+        "layer",
+    } <= set(layers.columns)
     summary = pd.read_csv(tiny_run / "results/tables/summary.csv")
-    assert {"dead_final_mean", "dead_final_ci_low", "dead_final_ci_high", "n"} <= set(summary.columns)
+    assert {"dead_final_mean", "dead_final_ci_low", "dead_final_ci_high", "n"} <= set(
+        summary.columns
+    )
     for name in config["figures"]:
         assert (tiny_run / f"results/figures/{name}.png").stat().st_size > 5000
         assert (tiny_run / f"results/figures/{name}.svg").exists()
@@ -59,9 +109,13 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     assert "def show(" not in html, "the notebook's code is hidden"
     findings = pd.read_csv(tiny_run / "results/tables/findings.csv", keep_default_na=False)
     stated = findings[(findings.section == "figure") & (findings.text != "")]
-    assert len(stated) >= 10 and all(re.search(r"\d", t.split("Measured:**", 1)[1]) for t in stated.text), \
-        "every figure finding states a number"
-    assert re.search(r"\d+ models(</strong>)? in (<strong>)?\d+ cells(</strong>)?, trained by (<strong>)?\d+ jobs", html)
+    assert len(stated) >= 10 and all(
+        re.search(r"\d", t.split("Measured:**", 1)[1]) for t in stated.text
+    ), "every figure finding states a number"
+    assert re.search(
+        r"\d+ models(</strong>)? in (<strong>)?\d+ cells(</strong>)?, trained by (<strong>)?\d+ jobs",
+        html,
+    )
     assert (tiny_run / "results/benchmarks/aggregate.tsv").exists()
 
 
@@ -72,19 +126,39 @@ def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, t
     extended = tmp_path / "extended.yaml"
     extended.write_text(yaml.safe_dump(config))
     jobs = planned_jobs(snakemake(tiny_run, "-n", config=extended))
-    assert jobs == {"train": 1, "aggregate": 1, "claims": 1, "figures": 1, "findings": 1, "report": 1, "all": 1,
-                    "total": 7}  # one job: the new activation's two depths
+    assert jobs == {
+        "train": 1,
+        "aggregate": 1,
+        "claims": 1,
+        "figures": 1,
+        "findings": 1,
+        "report": 1,
+        "all": 1,
+        "total": 7,
+    }  # one job: the new activation's two depths
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["experiments"]["grid"].update(depths=[0]), "0 is less than the minimum of 1"),
-    (lambda c: c["experiments"]["grid"].update(depths=[-2]), "-2 is less than the minimum of 1"),
-    (lambda c: c["experiments"]["grid"].update(optimizers={"sgd": [0.0]}), "0.0 is less than or equal to the minimum of 0"),
-    (lambda c: c["experiments"]["grid"].update(seeds=2.5), "2.5 is not of type 'integer'"),
-    (lambda c: c["experiments"]["grid"].update(depths=[]), r"\[\] should be non-empty"),
-    (lambda c: c["experiments"]["grid"].update(dephts=[2]), "'dephts' was unexpected"),
-    (lambda c: c["experiments"]["grid"].update(optimizers={"rmsprop": [0.1]}), "'rmsprop' was unexpected"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["experiments"]["grid"].update(depths=[0]), "0 is less than the minimum of 1"),
+        (
+            lambda c: c["experiments"]["grid"].update(depths=[-2]),
+            "-2 is less than the minimum of 1",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(optimizers={"sgd": [0.0]}),
+            "0.0 is less than or equal to the minimum of 0",
+        ),
+        (lambda c: c["experiments"]["grid"].update(seeds=2.5), "2.5 is not of type 'integer'"),
+        (lambda c: c["experiments"]["grid"].update(depths=[]), r"\[\] should be non-empty"),
+        (lambda c: c["experiments"]["grid"].update(dephts=[2]), "'dephts' was unexpected"),
+        (
+            lambda c: c["experiments"]["grid"].update(optimizers={"rmsprop": [0.1]}),
+            "'rmsprop' was unexpected",
+        ),
+    ],
+)
 def test_schema_rejects_bad_values(edit, message):
     config = yaml.safe_load(TINY.read_text())
     edit(config)
@@ -92,22 +166,51 @@ def test_schema_rejects_bad_values(edit, message):
         validate(config, str(SCHEMA))
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
-     "experiments.grid.activations: unknown name 'swish'; define it under activations: or pick one of"),
-    (lambda c: c["experiments"]["grid"].update(datasets=["cifar10"]), "experiments.grid.datasets: unknown name 'cifar10'"),
-    (lambda c: c["activations"].update(bad={"fn": "relu6"}), "activations.bad: unknown activation 'relu6'; known:"),
-    (lambda c: c["inits"].update(bad={"fn": "he_normal", "gain": 2}), "inits.bad: init 'he_normal' takes no argument 'gain'"),
-    (lambda c: c["datasets"].update(bad={"fn": "digits", "n": 3}), "datasets.bad: dataset 'digits' takes no argument 'n'"),
-    (lambda c: c["experiments"]["grid"].update(settings={"target": {"metric": "accuracy", "value": 1}}), "target metric 'accuracy'"),
-    (lambda c: c["figures"].update(curves_b={"fn": "loss_curve", "experiment": "grid"}), "figures.curves_b: unknown figure 'loss_curve'"),
-    (lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
-     "experiments.grid.widths: [8, 4, 2] gives 3 hidden layers, but depths are [2, 4]; add 3 to depths"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
+            "experiments.grid.activations: unknown name 'swish'; define it under activations: or pick one of",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(datasets=["cifar10"]),
+            "experiments.grid.datasets: unknown name 'cifar10'",
+        ),
+        (
+            lambda c: c["activations"].update(bad={"fn": "relu6"}),
+            "activations.bad: unknown activation 'relu6'; known:",
+        ),
+        (
+            lambda c: c["inits"].update(bad={"fn": "he_normal", "gain": 2}),
+            "inits.bad: init 'he_normal' takes no argument 'gain'",
+        ),
+        (
+            lambda c: c["datasets"].update(bad={"fn": "digits", "n": 3}),
+            "datasets.bad: dataset 'digits' takes no argument 'n'",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(
+                settings={"target": {"metric": "accuracy", "value": 1}}
+            ),
+            "target metric 'accuracy'",
+        ),
+        (
+            lambda c: c["figures"].update(curves_b={"fn": "loss_curve", "experiment": "grid"}),
+            "figures.curves_b: unknown figure 'loss_curve'",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
+            "experiments.grid.widths: [8, 4, 2] gives 3 hidden layers, but depths are [2, 4]; add 3 to depths",
+        ),
+    ],
+)
 def test_config_names_are_checked_before_training(edit, message):
     config = yaml.safe_load(TINY.read_text())
     edit(config)
-    with pytest.raises((ConfigError, ValueError), match=re.escape(message) if "\\" not in message else message):
+    with pytest.raises(
+        (ConfigError, ValueError), match=re.escape(message) if "\\" not in message else message
+    ):
         plan_cells(config)
 
 
@@ -115,10 +218,19 @@ def rename_bias_init(config):
     config["inits"]["bias_init"] = config["inits"].pop("he_bias0.1")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]), "unknown name 'swish'"),
-    (rename_bias_init, "claims.R2 needs inits entry 'he_bias0.1'"),  # the dry run names the claim and the entry
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
+            "unknown name 'swish'",
+        ),
+        (
+            rename_bias_init,
+            "claims.R2 needs inits entry 'he_bias0.1'",
+        ),  # the dry run names the claim and the entry
+    ],
+)
 def test_snakemake_reports_a_bad_config_in_seconds(tmp_path, edit, message):
     config = yaml.safe_load(TINY.read_text())
     edit(config)
@@ -142,12 +254,19 @@ def test_per_layer_widths_pair_with_the_depth_of_their_length():
     config["experiments"]["grid"].update(widths=[4, [8, 2]])  # depths [2, 4]
     validate(copy.deepcopy(config), str(SCHEMA))
     cells = {i: c for i, c in plan_cells(config).items() if c["key"]["experiment"] == "grid"}
-    shapes = {(c["key"]["depth"], c["key"]["width"], c["key"]["layer_widths"], tuple(c["widths"])) for c in cells.values()}
+    shapes = {
+        (c["key"]["depth"], c["key"]["width"], c["key"]["layer_widths"], tuple(c["widths"]))
+        for c in cells.values()
+    }
     assert shapes == {(2, 4, "4x2", (4, 4)), (4, 4, "4x4", (4, 4, 4, 4)), (2, 8, "8-2", (8, 2))}
     assert any(i.endswith("/d2-w8-2") for i in cells) and any(i.endswith("/d4-w4") for i in cells)
     jobs = training_jobs(cells)
-    assert sorted(len(job) for job in jobs.values()) == [3, 3], "each job: one activation's three shapes"
-    assert all(cell_id.startswith(f"{job}/") for job, job_cells in jobs.items() for cell_id in job_cells)
+    assert sorted(len(job) for job in jobs.values()) == [3, 3], (
+        "each job: one activation's three shapes"
+    )
+    assert all(
+        cell_id.startswith(f"{job}/") for job, job_cells in jobs.items() for cell_id in job_cells
+    )
 
 
 def test_default_config_is_valid_and_large_enough():
@@ -166,46 +285,85 @@ def test_renaming_an_init_a_claim_needs_fails_naming_both():
     for experiment in config["experiments"].values():
         experiment["inits"] = ["he_normal" if i == "he" else i for i in experiment["inits"]]
     config["inits"]["standard"]["otherwise"] = "he_normal"
-    with pytest.raises(ConfigError, match=r"claims\.R2 needs inits entry 'he', which is not defined under inits:"):
+    with pytest.raises(
+        ConfigError, match=r"claims\.R2 needs inits entry 'he', which is not defined under inits:"
+    ):
         plan_cells(config)
-    config["inits"]["he"] = config["inits"]["he_normal"]  # defined again, but no experiment of R2 trains it
-    with pytest.raises(ConfigError, match=r"claims\.R2 needs inits entry 'he', which none of its experiments "
-                                          r"\(collapse, collapse_width\) trains"):
+    config["inits"]["he"] = config["inits"][
+        "he_normal"
+    ]  # defined again, but no experiment of R2 trains it
+    with pytest.raises(
+        ConfigError,
+        match=r"claims\.R2 needs inits entry 'he', which none of its experiments "
+        r"\(collapse, collapse_width\) trains",
+    ):
         plan_cells(config)
 
 
 def test_a_config_of_its_own_plans_only_its_study(tmp_path):
     jobs = planned_jobs(snakemake(tmp_path, "-n"))
-    assert jobs["train"] == len(training_jobs(plan_cells(yaml.safe_load(TINY.read_text()))))  # 5, not the default study's
+    assert jobs["train"] == len(
+        training_jobs(plan_cells(yaml.safe_load(TINY.read_text())))
+    )  # 5, not the default study's
 
 
 def test_paper_overlay_holds_only_what_differs_from_the_default():
-    default, paper = yaml.safe_load(DEFAULT.read_text()), yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    default, paper = (
+        yaml.safe_load(DEFAULT.read_text()),
+        yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()),
+    )
     assert paper["extends"] == "config.yaml"
-    for section in ("datasets", "activations", "inits", "experiments", "claims", "figures", "simulate"):
+    for section in (
+        "datasets",
+        "activations",
+        "inits",
+        "experiments",
+        "claims",
+        "figures",
+        "simulate",
+    ):
         for name, entry in paper.get(section, {}).items():
             assert entry != default[section][name], f"{section}.{name} repeats config.yaml"
     for name, overlay in paper["experiments"].items():
         for key, value in overlay.items():
-            assert value != default["experiments"][name].get(key), f"experiments.{name}.{key} repeats config.yaml"
+            assert value != default["experiments"][name].get(key), (
+                f"experiments.{name}.{key} repeats config.yaml"
+            )
 
 
 def test_overrides_without_experiments_apply_to_the_default_study():
     default = yaml.safe_load(DEFAULT.read_text())
     assert resolve_config({}, DEFAULT) == default
     overridden = resolve_config({"threads": 2, "defaults": {"epochs": 3}}, DEFAULT)
-    assert overridden["threads"] == 2 and overridden["defaults"] == {**default["defaults"], "epochs": 3}
+    assert overridden["threads"] == 2 and overridden["defaults"] == {
+        **default["defaults"],
+        "epochs": 3,
+    }
     assert overridden["experiments"] == default["experiments"]
-    with pytest.raises(ConfigError, match="extends: 'nowhere.yaml': no file .*nowhere.yaml; expected the path of a config YAML"):
+    with pytest.raises(
+        ConfigError,
+        match="extends: 'nowhere.yaml': no file .*nowhere.yaml; expected the path of a config YAML",
+    ):
         resolve_config({"extends": "nowhere.yaml"}, DEFAULT)
 
 
 def test_standard_init_gives_each_activation_its_own():
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    spec = {c["key"]["activation"]: c["init_spec"]["fn"] for c in plan_cells(config).values()
-            if c["key"]["experiment"] == "activations"}
+    spec = {
+        c["key"]["activation"]: c["init_spec"]["fn"]
+        for c in plan_cells(config).values()
+        if c["key"]["experiment"] == "activations"
+    }
     assert (spec["selu"], spec["tanh"], spec["sigmoid"], spec["relu"], spec["prelu"]) == (
-        "lecun_normal", "xavier_normal", "xavier_normal", "he_normal", "he_normal")
+        "lecun_normal",
+        "xavier_normal",
+        "xavier_normal",
+        "he_normal",
+        "he_normal",
+    )
     config["inits"]["standard"]["by_activation"]["selu"] = "lecun_typo"
-    with pytest.raises(ConfigError, match=r"inits\.standard: 'lecun_typo' \(for activation 'selu'\) is not a plain init"):
+    with pytest.raises(
+        ConfigError,
+        match=r"inits\.standard: 'lecun_typo' \(for activation 'selu'\) is not a plain init",
+    ):
         plan_cells(config)

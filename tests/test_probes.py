@@ -1,4 +1,5 @@
 """Probe fractions against brute-force loops, on hand-built networks and random layers."""
+
 import math
 
 import pytest
@@ -37,11 +38,15 @@ def test_layer_stats_match_brute_force(name):
     expected = brute_force(z, h, dphi)
     for key in expected:
         assert torch.allclose(stats[key], expected[key]), key
-    assert torch.allclose(stats["bias_shift"], h.mean(2).median(1).values)  # median over units of unit means
+    assert torch.allclose(
+        stats["bias_shift"], h.mean(2).median(1).values
+    )  # median over units of unit means
     flat = h.double().reshape(3, -1)
     assert torch.allclose(stats["act_mean"].double(), flat.mean(1), rtol=1e-5, atol=1e-6)
     assert torch.allclose(stats["act_std"].double(), flat.std(1, correction=0), rtol=1e-4)
-    assert torch.allclose(stats["act_sq_length"].double(), h.double().pow(2).sum(1).mean(1), rtol=1e-4)
+    assert torch.allclose(
+        stats["act_sq_length"].double(), h.double().pow(2).sum(1).mean(1), rtol=1e-4
+    )
     assert torch.allclose(stats["sparsity"], (h == 0).float().mean((1, 2)))
 
 
@@ -54,13 +59,18 @@ def hand_built_net():
         for p in net.parameters():
             p.zero_()
         w1, b1 = net.weights[0], net.biases[0]
-        w1[:, 0] = torch.tensor([1.0, 0.0]); b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
+        w1[:, 0] = torch.tensor([1.0, 0.0])
+        b1[:, 0] = 5.0  # alive: x0 + 5 > 0 for |x0| < 5
         b1[:, 1] = -1.0  # dead: constant -1
         w1[:, 2] = torch.tensor([0.0, 1.0])  # alive half the time
         b1[:, 3] = 2.0  # alive, constant
         b1[1, 0] = -10.0  # model 1: unit 0 dead too
-        net.weights[1][0, :, 0] = 1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
-        net.biases[1][1] = -1.0  # model 1, layer 2: all units dead -> the network's output is constant
+        net.weights[1][0, :, 0] = (
+            1.0  # model 0, layer 2: every unit reads unit 0 (positive) -> alive
+        )
+        net.biases[1][
+            1
+        ] = -1.0  # model 1, layer 2: all units dead -> the network's output is constant
         net.weights[2][:, 0, :] = 1.0
     return net
 
@@ -73,11 +83,15 @@ def test_hand_built_network_dead_fractions_and_collapse():
     assert probes.inactive_units(hidden[1][0]).float().mean(1).tolist() == [0.0, 1.0]
     assert probes.collapsed(out).tolist() == [False, True]
     act = build_activation({"fn": "relu"})
-    assert probes.dead_units(probes.derivative(act, hidden[0][0])).tolist() == dead1.tolist()  # ReLU: inactive is dead
+    assert (
+        probes.dead_units(probes.derivative(act, hidden[0][0])).tolist() == dead1.tolist()
+    )  # ReLU: inactive is dead
 
 
 def test_sparsity_counts_exact_zeros_not_dead_units():
-    z = torch.tensor([[[1.0, -1.0], [-1.0, -2.0]]])  # (1 model, 2 units, 2 inputs): unit 0 alive on one, unit 1 dead
+    z = torch.tensor(
+        [[[1.0, -1.0], [-1.0, -2.0]]]
+    )  # (1 model, 2 units, 2 inputs): unit 0 alive on one, unit 1 dead
     stats = probes.layer_stats(z, torch.relu(z), (z > 0).float())
     assert stats["sparsity"].item() == 0.75 and stats["inactive"].item() == 0.5
 
@@ -102,10 +116,17 @@ def test_inactive_includes_a_pre_activation_of_exactly_zero():
     assert probes.inactive_units(z).tolist() == [[True, False]]
 
 
-@pytest.mark.parametrize("name, z, dead", [
-    ("relu", -1.0, True), ("relu", 1e-6, False),
-    ("sigmoid", -8.0, True), ("sigmoid", -6.0, False),      # sigma' = 3.4e-4 and 2.5e-3
-    ("elu", math.log(0.9e-3), True), ("elu", math.log(1.1e-3), False)])  # elu' = e^z below 0
+@pytest.mark.parametrize(
+    "name, z, dead",
+    [
+        ("relu", -1.0, True),
+        ("relu", 1e-6, False),
+        ("sigmoid", -8.0, True),
+        ("sigmoid", -6.0, False),  # sigma' = 3.4e-4 and 2.5e-3
+        ("elu", math.log(0.9e-3), True),
+        ("elu", math.log(1.1e-3), False),
+    ],
+)  # elu' = e^z below 0
 def test_dead_is_phi_prime_under_the_threshold_on_every_input(name, z, dead):
     act = build_activation({"fn": name}, 1, 1)
     dphi = probes.derivative(act, torch.full((1, 1, 3), z))

@@ -1,9 +1,18 @@
 """Every registry entry builds and trains; bad names and arguments fail with errors that say what is known."""
+
 import numpy as np
 import pytest
 import torch
 
-from deadunits import ACTIVATIONS, DATASETS, INITS, StackedMLP, build_activation, build_init, load_dataset
+from deadunits import (
+    ACTIVATIONS,
+    DATASETS,
+    INITS,
+    StackedMLP,
+    build_activation,
+    build_init,
+    load_dataset,
+)
 from deadunits.activations import export_activation
 from deadunits.datasets import read_idx
 
@@ -37,12 +46,18 @@ def test_stacked_prelu_equals_each_models_exported_prelu(shared):
     upstream = torch.randn(3, 4, 6)
     stacked(z).backward(upstream)
     for i in range(3):
-        alone, zi = export_activation(stacked, i), z.detach()[i].T.clone().requires_grad_(True)  # (batch, units)
+        alone, zi = (
+            export_activation(stacked, i),
+            z.detach()[i].T.clone().requires_grad_(True),
+        )  # (batch, units)
         out = alone(zi)
         out.backward(upstream[i].T)
         assert torch.equal(out.T, stacked(z)[i]) and torch.equal(zi.grad.T, z.grad[i])
-        assert torch.allclose(alone.weight.grad, stacked.weight.grad[i].sum(-1) if not shared else
-                              stacked.weight.grad[i].reshape(1), atol=1e-6)
+        assert torch.allclose(
+            alone.weight.grad,
+            stacked.weight.grad[i].sum(-1) if not shared else stacked.weight.grad[i].reshape(1),
+            atol=1e-6,
+        )
 
 
 @pytest.mark.parametrize("name", sorted(INITS))
@@ -63,7 +78,11 @@ def test_init_scale_and_bias_options():
 
 
 def test_he_and_lecun_and_xavier_variances():
-    for name, var in [("he_normal", 2 / 100), ("lecun_normal", 1 / 100), ("xavier_normal", 2 / 300)]:
+    for name, var in [
+        ("he_normal", 2 / 100),
+        ("lecun_normal", 1 / 100),
+        ("xavier_normal", 2 / 300),
+    ]:
         w, b = torch.empty(200, 100), torch.empty(200)
         build_init({"fn": name})(w, b, torch.Generator().manual_seed(1))
         assert w.var().item() == pytest.approx(var, rel=0.03), name
@@ -72,7 +91,10 @@ def test_he_and_lecun_and_xavier_variances():
 
 def test_rai_statistics():
     """Lu et al.: N(0, 0.6007^2/fan_in) on [W|b], exactly one Beta(2,1) entry per row (mean 2/3, var 1/18)."""
-    fan_in, fan_out = 2500, 4000  # wide rows: the normal entries (std 0.012) stay far below the Beta entry
+    fan_in, fan_out = (
+        2500,
+        4000,
+    )  # wide rows: the normal entries (std 0.012) stay far below the Beta entry
     w, b = torch.empty(fan_out, fan_in), torch.empty(fan_out)
     build_init({"fn": "rai"})(w, b, torch.Generator().manual_seed(0))
     v = torch.cat([w, b[:, None]], 1)
@@ -86,7 +108,9 @@ def test_rai_statistics():
     build_init({"fn": "rai"})(*small, torch.Generator().manual_seed(1))
     chosen = torch.cat([small[0], small[1][:, None]], 1).argmax(1)
     share = torch.bincount(chosen, minlength=5).float() / 30000
-    assert share[-1].item() == pytest.approx(0.2, abs=0.03), "the bias column is as likely as any weight"
+    assert share[-1].item() == pytest.approx(0.2, abs=0.03), (
+        "the bias column is as likely as any weight"
+    )
 
 
 def test_unknown_names_list_the_known_ones():
@@ -99,7 +123,9 @@ def test_unknown_names_list_the_known_ones():
 
 
 def test_bad_arguments_name_the_argument():
-    with pytest.raises(TypeError, match="activation 'leaky_relu' takes no argument 'slope'.*negative_slope"):
+    with pytest.raises(
+        TypeError, match="activation 'leaky_relu' takes no argument 'slope'.*negative_slope"
+    ):
         build_activation({"fn": "leaky_relu", "slope": 0.1})
     with pytest.raises(TypeError, match="init 'rai' takes no argument 'gain'"):
         build_init({"fn": "rai", "gain": 2})
@@ -111,7 +137,9 @@ def test_bad_arguments_name_the_argument():
         build_activation({"fn": "torch.nn:PReLU"})
 
 
-@pytest.mark.parametrize("name", ["digits", "mnist1d", "mnist5k", "moons", "circles", "spirals", "abs1d"])
+@pytest.mark.parametrize(
+    "name", ["digits", "mnist1d", "mnist5k", "moons", "circles", "spirals", "abs1d"]
+)
 def test_dataset_shapes_and_standardisation(name):
     d = load_dataset({"fn": name})
     assert d.x_train.dtype == torch.float32 and d.x_train.shape[1] == d.x_test.shape[1] == d.in_dim
@@ -129,7 +157,11 @@ def test_dataset_shapes_and_standardisation(name):
 
 def test_known_dataset_sizes_and_a_validation_split_carved_from_training():
     mnist1d = load_dataset({"fn": "mnist1d"})
-    assert mnist1d.x_train.shape == (3400, 40) and mnist1d.x_val.shape == (600, 40) and len(mnist1d.x_test) == 1000
+    assert (
+        mnist1d.x_train.shape == (3400, 40)
+        and mnist1d.x_val.shape == (600, 40)
+        and len(mnist1d.x_test) == 1000
+    )
     assert load_dataset({"fn": "mnist5k"}).in_dim == 784
     digits = load_dataset({"fn": "digits"})
     assert len(digits.x_train) + len(digits.x_val) == 1437 and len(digits.x_val) == 216
@@ -149,7 +181,12 @@ def test_idx_loader_reads_local_files(tmp_path):
         _write_idx(tmp_path / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
         _write_idx(tmp_path / f"{stem}-labels-idx1-ubyte", np.arange(n) % 10)
     d = load_dataset({"fn": "idx", "root": str(tmp_path), "name": "fashion"})
-    assert d.x_train.shape == (25, 784) and d.x_val.shape == (5, 784) and d.x_test.shape == (10, 784) and d.n_classes == 10
+    assert (
+        d.x_train.shape == (25, 784)
+        and d.x_val.shape == (5, 784)
+        and d.x_test.shape == (10, 784)
+        and d.n_classes == 10
+    )
     assert d.y_test.tolist() == list(range(10))
 
 
@@ -162,7 +199,26 @@ def test_idx_loader_errors_name_the_missing_file_and_bad_header(tmp_path):
 
 
 def test_registries_are_complete():
-    assert {"relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid", "softplus"} <= set(ACTIVATIONS)
-    assert {"he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "orthogonal",
-            "torch_default", "rai"} <= set(INITS)
+    assert {
+        "relu",
+        "leaky_relu",
+        "prelu",
+        "elu",
+        "selu",
+        "gelu",
+        "silu",
+        "tanh",
+        "sigmoid",
+        "softplus",
+    } <= set(ACTIVATIONS)
+    assert {
+        "he_normal",
+        "he_uniform",
+        "xavier_normal",
+        "xavier_uniform",
+        "lecun_normal",
+        "orthogonal",
+        "torch_default",
+        "rai",
+    } <= set(INITS)
     assert {"digits", "mnist1d", "mnist5k", "moons", "abs1d", "idx"} <= set(DATASETS)

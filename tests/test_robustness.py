@@ -1,4 +1,5 @@
 """Crashes, failing cells, damaged files and bigger machines never cost results (issue: robustness)."""
+
 import os
 import signal
 import subprocess
@@ -30,17 +31,33 @@ def collapse_only(config):
 
 
 def snakemake_cmd(workdir, config, *args):
-    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(config), "--cores", "2", *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        *args,
+    ]
 
 
 def run(workdir, config, *args):
-    return subprocess.run(snakemake_cmd(workdir, config, *args), capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        snakemake_cmd(workdir, config, *args), capture_output=True, text=True, timeout=900
+    )
 
 
 def test_a_failing_cell_is_reported_and_the_study_goes_on(tmp_path):
     # math.tanh accepts a one-element tensor (so the config check passes) but raises on a real batch
-    config = write_config(tmp_path / "c.yaml", lambda c: c["activations"].update(broken={"fn": "math:tanh"}))
+    config = write_config(
+        tmp_path / "c.yaml", lambda c: c["activations"].update(broken={"fn": "math:tanh"})
+    )
     result = run(tmp_path, config)
     assert result.returncode == 0, result.stderr[-3000:]
     runs = pd.read_parquet(tmp_path / "results/tables/runs.parquet")
@@ -50,25 +67,42 @@ def test_a_failing_cell_is_reported_and_the_study_goes_on(tmp_path):
     assert not runs[runs.activation == "relu"].failed.any()
     html = (tmp_path / "report/report.html").read_text()
     assert "Failed cells" in html and "grid/digits/broken/he/sgd/s0-1/d2-w16" in html
-    assert "cell failed" in (tmp_path / "results/logs/train/grid/digits/broken/he/sgd/s0-1.log").read_text()
+    assert (
+        "cell failed"
+        in (tmp_path / "results/logs/train/grid/digits/broken/he/sgd/s0-1.log").read_text()
+    )
 
 
 def test_kill_and_resume_retrains_nothing_that_finished(tmp_path):
     config = write_config(tmp_path / "c.yaml")
-    proc = subprocess.Popen(snakemake_cmd(tmp_path, config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        snakemake_cmd(tmp_path, config),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     finished = []
     deadline = time.time() + 300
-    while time.time() < deadline and len(finished) < 2:  # a job's own timing.json (in s<lo>-<hi>/) comes last
+    while (
+        time.time() < deadline and len(finished) < 2
+    ):  # a job's own timing.json (in s<lo>-<hi>/) comes last
         finished = sorted((tmp_path / "results/train").glob("**/s*/timing.json"))
         time.sleep(0.2)
-    time.sleep(3)  # let snakemake record those jobs as finished; jobs finishing meanwhile may be rerun
+    time.sleep(
+        3
+    )  # let snakemake record those jobs as finished; jobs finishing meanwhile may be rerun
     os.killpg(proc.pid, signal.SIGKILL)  # snakemake and every job it started
     proc.wait()
     assert finished, "no job finished before the kill"
     assert not (tmp_path / "report/report.html").exists(), "killed before the end"
-    before = {cell: cell.stat().st_mtime_ns for job in finished for cell in job.parent.glob("d*/runs.parquet")}
-    assert run(tmp_path, config, "--unlock").returncode == 0  # Snakemake's lock outlives a SIGKILL by design
+    before = {
+        cell: cell.stat().st_mtime_ns
+        for job in finished
+        for cell in job.parent.glob("d*/runs.parquet")
+    }
+    assert (
+        run(tmp_path, config, "--unlock").returncode == 0
+    )  # Snakemake's lock outlives a SIGKILL by design
     result = run(tmp_path, config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "report/report.html").exists()
@@ -91,9 +125,14 @@ def test_rerun_from_scratch_is_bit_identical(small_run):
     workdir, config = small_run
     job = workdir / "results/train/collapse/abs1d/relu/rai/adam/s0-19"
     cell = job / "d4-w2"
-    before = {name: cell.joinpath(name).read_bytes() for name in ("runs.parquet", "curves.parquet", "layers.parquet")}
+    before = {
+        name: cell.joinpath(name).read_bytes()
+        for name in ("runs.parquet", "curves.parquet", "layers.parquet")
+    }
     stamp = cell.joinpath("runs.parquet").stat().st_mtime_ns
-    result = run(workdir, config, "--forcerun", str(job.relative_to(workdir)), "--until", "aggregate")
+    result = run(
+        workdir, config, "--forcerun", str(job.relative_to(workdir)), "--until", "aggregate"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert cell.joinpath("runs.parquet").stat().st_mtime_ns != stamp, "the cell was trained again"
     for name, content in before.items():
@@ -116,7 +155,9 @@ def test_damaged_results_file_stops_before_any_work(small_run, tmp_path):
     try:
         result = run(workdir, config, "--until", "aggregate")
         assert result.returncode != 0
-        assert f"{target.relative_to(workdir)}: damaged results file" in result.stdout + result.stderr
+        assert (
+            f"{target.relative_to(workdir)}: damaged results file" in result.stdout + result.stderr
+        )
         assert "delete it and run snakemake again" in result.stdout + result.stderr
         assert tables.stat().st_mtime_ns == stamp, "existing tables untouched"
     finally:
@@ -125,20 +166,37 @@ def test_damaged_results_file_stops_before_any_work(small_run, tmp_path):
 
 def test_missing_optional_dataset_file_is_named_before_any_job(tmp_path):
     def use_idx(c):
-        c["datasets"]["fashion"] = {"fn": "idx", "root": str(tmp_path / "nowhere"), "name": "fashion"}
+        c["datasets"]["fashion"] = {
+            "fn": "idx",
+            "root": str(tmp_path / "nowhere"),
+            "name": "fashion",
+        }
         c["experiments"]["grid"]["datasets"] = ["fashion"]
 
     result = run(tmp_path, write_config(tmp_path / "c.yaml", use_idx), "-n")
     assert result.returncode != 0
-    assert f"datasets.fashion: dataset 'fashion': missing {tmp_path}/nowhere/train-images-idx3-ubyte" in result.stdout + result.stderr
+    assert (
+        f"datasets.fashion: dataset 'fashion': missing {tmp_path}/nowhere/train-images-idx3-ubyte"
+        in result.stdout + result.stderr
+    )
     assert not (tmp_path / "results").exists()
 
 
 def test_every_job_is_self_contained_under_a_cluster_executor(tmp_path):
     """Each job runs as its own submitted script (generic cluster executor, local submit command)."""
     config = write_config(tmp_path / "c.yaml", collapse_only)
-    result = run(tmp_path, config, "--executor", "cluster-generic", "--cluster-generic-submit-cmd", "bash",
-                 "--jobs", "2", "--until", "aggregate")
+    result = run(
+        tmp_path,
+        config,
+        "--executor",
+        "cluster-generic",
+        "--cluster-generic-submit-cmd",
+        "bash",
+        "--jobs",
+        "2",
+        "--until",
+        "aggregate",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     runs = pd.read_parquet(tmp_path / "results/tables/runs.parquet")
     assert len(runs) == 3 * 20 and not runs.failed.any()  # collapse: 3 inits x 20 seeds

@@ -1,17 +1,20 @@
 """The intervals and tests behind every claim row hold what they claim (GUIDE §5)."""
+
 import numpy as np
 import pytest
 
 from deadunits.stats import adjust, mean_ci, p_beyond
 
 
-@pytest.mark.parametrize("draw", [lambda rng, n: rng.normal(1.0, 2.0, n),
-                                  lambda rng, n: rng.exponential(1.0, n)])
+@pytest.mark.parametrize(
+    "draw", [lambda rng, n: rng.normal(1.0, 2.0, n), lambda rng, n: rng.exponential(1.0, n)]
+)
 def test_seed_mean_interval_covers_at_least_93_percent_at_n_8(draw):
     rng, truth = np.random.default_rng(0), 1.0
-    hits = [low <= truth <= high for low, high in
-            (mean_ci(draw(rng, 8))[1:3] for _ in range(4000))]
-    floor = 0.93 if draw(rng, 1).min() < 0 else 0.88  # a skewed sample costs a t-interval some cover
+    hits = [low <= truth <= high for low, high in (mean_ci(draw(rng, 8))[1:3] for _ in range(4000))]
+    floor = (
+        0.93 if draw(rng, 1).min() < 0 else 0.88
+    )  # a skewed sample costs a t-interval some cover
     assert np.mean(hits) >= floor
 
 
@@ -19,8 +22,12 @@ def test_rates_get_an_exact_interval_with_a_bound_for_an_all_zero_sample():
     rate, low, high, n = mean_ci([0.0] * 16)
     assert (rate, low, n) == (0.0, 0.0, 16) and high == pytest.approx(0.206, abs=0.001)
     rng = np.random.default_rng(1)
-    cover = np.mean([(lambda r: r[1] <= 0.1 <= r[2])(mean_ci((rng.random(8) < 0.1).astype(float)))
-                     for _ in range(3000)])
+    cover = np.mean(
+        [
+            (lambda r: r[1] <= 0.1 <= r[2])(mean_ci((rng.random(8) < 0.1).astype(float)))
+            for _ in range(3000)
+        ]
+    )
     assert cover >= 0.95, "Clopper-Pearson never covers less than its level"
 
 
