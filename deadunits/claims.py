@@ -1,15 +1,15 @@
 """The source texts' claims and the published results (GUIDE §1-2), each checked against the tables.
 
 A claim is one function registered under its id; it returns rows of claims.csv: what was expected,
-what was measured (mean and 95% bootstrap CI over seeds of one condition), and a verdict computed by
-the rule its docstring states. A rule can come out either way (tests/test_claims.py drives each to every
-verdict it gives); it says ``inconclusive`` when the data cannot decide (too few trained nets, both arms
-at zero, a budget too short for the reference arm). Rows have a ``kind``: ``claim`` (a reproduction),
-``sanity`` (a property that holds by construction or checks our code: shown apart, never counted) or
-``contrast`` (the other side of a claim, not counted either). Which experiments feed a claim is named
-under ``claims:`` in config.yaml (none named: all runs); which config entries it reads is declared where
-it is registered (``needs``). A claim whose experiments or arms have no runs produces no row, and
-claims_status.csv says so.
+what was measured (mean and 95% interval over seeds of one condition), and a verdict computed by
+the rule its docstring states. A rule can come out either way (tests/test_claims.py drives each to
+every verdict it gives); it says ``inconclusive`` when the data cannot decide (too few trained nets,
+both arms at zero, a budget too short for the reference arm). Rows have a ``kind``: ``claim`` (a
+reproduction), ``sanity`` (a property that holds by construction or checks our code: shown apart,
+never counted) or ``contrast`` (the other side of a claim, not counted either). Which experiments
+feed a claim is named under ``claims:`` in config.yaml (none named: all runs); which config entries
+it reads is declared where it is registered (``needs``). A claim whose experiments or arms have no
+runs produces no row, and claims_status.csv says so.
 """
 
 from dataclasses import dataclass
@@ -40,10 +40,11 @@ MIN_NETS = (
 
 def claim(name, nets="all", **needs):
     """Register a claim under ``name``. ``needs`` names the config entries it reads, by registry
-    (``activations=["relu"]``): the dry run fails when one is not defined or not trained by the claim's
-    experiments (deadunits/study.py), instead of the claim silently producing no rows. ``nets="trained"``
-    marks a claim about working nets: it sees only runs whose outcome is ``trained``, and its rows say
-    how many were left out; a claim about failure or about init sees all runs."""
+    (``activations=["relu"]``): the dry run fails when one is not defined or not trained by the
+    claim's experiments (deadunits/study.py), instead of the claim silently producing no rows.
+    ``nets="trained"`` marks a claim about working nets: it sees only runs whose outcome is
+    ``trained``, and its rows say how many were left out; a claim about failure or about init sees
+    all runs."""
 
     def add(fn):
         fn.needs, fn.nets = needs, nets
@@ -68,9 +69,9 @@ def record(
     bound="",
     p=np.nan,
 ):
-    """One claims.csv row; ``verdict`` must be one of VERDICTS and ``kind`` one of KINDS; ``bound`` is
-    "lower" when ``measured`` is only a lower bound (a median beyond the budget); ``p`` the one-sided
-    p-value of the row's rule (NaN where the rule is not a test)."""
+    """One claims.csv row; ``verdict`` must be one of VERDICTS and ``kind`` one of KINDS; ``bound``
+    is "lower" when ``measured`` is only a lower bound (a median beyond the budget); ``p`` the
+    one-sided p-value of the row's rule (NaN where the rule is not a test)."""
     assert verdict in VERDICTS and kind in KINDS and bound in ("", "lower"), (verdict, kind, bound)
     return dict(
         claim_id=claim_id,
@@ -192,22 +193,24 @@ def row(
 def paired(
     runs, column, value_a, value_b, metric, keys=("dataset", "depth", "width", "lr", "seed")
 ):
-    """metric(a) - metric(b) for runs that differ only in ``column``, matched on ``keys`` (same seed)."""
+    """metric(a) - metric(b) for runs that differ only in ``column``, matched on ``keys`` (same
+    seed)."""
     a = runs[runs[column] == value_a].set_index(list(keys))[metric].astype(float)
     b = runs[runs[column] == value_b].set_index(list(keys))[metric].astype(float)
     return (a - b).dropna()
 
 
 def on_validation(runs, by=("activation", "init", "depth", "width")):
-    """One condition per group: the runs at the group's learning rate with the best mean validation accuracy
-    (GUIDE §5: chosen on held-out training data, never on the test set)."""
+    """One condition per group: the runs at the group's learning rate with the best mean validation
+    accuracy (GUIDE §5: chosen on held-out training data, never on the test set)."""
     return at_best_lr(runs, list(by), "final_val_acc")
 
 
 @claim("R1")
 def born_dead_at_init(t):
-    """Sanity check of our code against an exact formula: the share of He-init zero-bias ReLU nets dead at one
-    input. Rule: reproduced when the simulated share is within 3 binomial standard errors of 1-(1-2^-N)^L."""
+    """Sanity check of our code against an exact formula: the share of He-init zero-bias ReLU nets
+    dead at one input. Rule: reproduced when the simulated share is within 3 binomial standard
+    errors of 1-(1-2^-N)^L."""
     bd = t["born_dead"]
     rows = []
     for width, depth, published in [(2, 10, 0.944), (3, 10, 0.737), (5, 10, 0.272), (4, 20, 0.725)]:
@@ -235,7 +238,10 @@ def born_dead_at_init(t):
     return rows
 
 
-R2_SETUP = "Lu et al.'s numbers are second-hand; our training: Adam lr 0.003, batch 128, 30 epochs on 2550 points"
+R2_SETUP = (
+    "Lu et al.'s numbers are second-hand; our training: Adam lr 0.003, batch 128, 30 epochs on "
+    "2550 points"
+)
 R3_SETUP = "an MLP on 8x8 digits (He et al.: 22- and 30-layer conv nets on ImageNet)"
 
 
@@ -522,10 +528,11 @@ def _speed_rows(arms, depth):
 
 @claim("R5", nets="trained", activations=["elu", "relu", "leaky_0.1"])
 def elu_bias_shift_and_speed(t):
-    """ELU has less bias shift than ReLU and Leaky ReLU 0.1, and its training loss falls faster (Clevert et al.).
-    Bias shift is the paper's measure: each unit's mean activation over the probe set, the median over a layer's
-    units, its magnitude averaged over the hidden layers at the end of training. Speed: the area under the
-    training-loss curve. Rule for both: ELU minus the other, paired by seed, below 0 (``below_zero``)."""
+    """ELU has less bias shift than ReLU and Leaky ReLU 0.1, and its training loss falls faster
+    (Clevert et al.). Bias shift is the paper's measure: each unit's mean activation over the probe
+    set, the median over a layer's units, its magnitude averaged over the hidden layers at the end
+    of training. Speed: the area under the training-loss curve. Rule for both: ELU minus the other,
+    paired by seed, below 0 (``below_zero``)."""
     runs, layers = t["runs"], t["layers"]
     last = final_layers(layers)
     r = runs.assign(
@@ -544,7 +551,8 @@ def elu_bias_shift_and_speed(t):
                     f"R5-bias-{other}",
                     f"ELU has less bias shift than {other}",
                     "Clevert et al. 2015; seed text 2",
-                    "|median over units of each unit's mean activation|, averaged over layers, end of training, "
+                    "|median over units of each unit's mean activation|, averaged over layers, "
+                    "end of training, "
                     "ELU minus other, paired by seed",
                     "< 0",
                     paired(r, "activation", "elu", other, "bias_shift"),
@@ -631,10 +639,10 @@ def dead_fraction_at_high_lr(t):
 
 @claim("R7", activations=["selu"], inits=["lecun"])
 def selu_self_normalises(t):
-    """SELU with LeCun init keeps activations near mean 0 and variance 1 through a deep net, measured
-    at init on the last hidden layer. Rule (LeCun): ``ci_within(1, 0.3)`` on the variance, and
-    reproduced only when every run's mean is within 0.25 of 0 (else partly). The He-init row is a
-    contrast (SELU needs LeCun's 1/fan_in): it reads reproduced when that variance is not within
+    """SELU with LeCun init keeps activations near mean 0 and variance 1 through a deep net,
+    measured at init on the last hidden layer. Rule (LeCun): ``ci_within(1, 0.3)`` on the variance,
+    and reproduced only when every run's mean is within 0.25 of 0 (else partly). The He-init row is
+    a contrast (SELU needs LeCun's 1/fan_in): it reads reproduced when that variance is not within
     [0.7, 1.3], and never counts as a reproduction."""
     runs, layers = t["runs"], t["layers"]
     rows = []
@@ -670,10 +678,10 @@ def selu_self_normalises(t):
 
 @claim("R8")
 def length_variance_grows(t):
-    """At He init the variance of the squared activation length grows exponentially in the sum of reciprocal
-    widths (Hanin & Rolnick). Rule: the slope of log(1 + Var/mean^2) against sum 1/width, over the cells the
-    draws can show, is reproduced when R^2 > 0.9 and the slope is within 25% of our exact prediction, partly
-    when it is only positive, else not reproduced."""
+    """At He init the variance of the squared activation length grows exponentially in the sum of
+    reciprocal widths (Hanin & Rolnick). Rule: the slope of log(1 + Var/mean^2) against sum 1/width,
+    over the cells the draws can show, is reproduced when R^2 > 0.9 and the slope is within 25% of
+    our exact prediction, partly when it is only positive, else not reproduced."""
     lengths = t["lengths"]
     fit = lengths[
         lengths.measurable
@@ -688,12 +696,15 @@ def length_variance_grows(t):
     return [
         record(
             "R8",
-            "at init the variance of the squared activation length grows exponentially in the sum of "
+            "at init the variance of the squared activation length grows exponentially in the sum "
+            "of "
             "1/width",
             "Hanin & Rolnick 2018",
             f"He init ReLU; slope of log(1 + Var/mean^2) against sum 1/width "
-            f"over the {len(fit)} of {len(lengths)} cells whose predicted ratio is at most sqrt(draws); R^2 {r2:.3f}",
-            f"log-linear, slope {predicted_slope:.2f} (our exact ratio for these widths; 5 as width grows)",
+            f"over the {len(fit)} of {len(lengths)} cells whose predicted ratio is at most "
+            f"sqrt(draws); R^2 {r2:.3f}",
+            f"log-linear, slope {predicted_slope:.2f} (our exact ratio for these widths; 5 as "
+            "width grows)",
             slope,
             np.nan,
             np.nan,
@@ -707,8 +718,9 @@ def length_variance_grows(t):
 @claim("R9", datasets=["mnist1d", "digits"])
 def published_accuracy(t):
     """MLP test accuracy near the published one (MNIST-1D: 0.68 for an MLP; digits: about 0.97). The
-    best cell (experiment, activation, init, depth, optimizer, lr) is chosen on the validation split;
-    its test accuracy is reported. Rule: ``ci_within`` the published value, widened by 0.01."""
+    best cell (experiment, activation, init, depth, optimizer, lr) is chosen on the validation
+    split; its test accuracy is reported. Rule: ``ci_within`` the published value, widened by 0.01.
+    """
     runs = t["runs"]
     rows = []
     for dataset, published, centre, tol in [
@@ -737,9 +749,9 @@ def published_accuracy(t):
 
 @claim("S-bias", nets="trained", activations=["relu"], inits=["he", "he_bias0.1"])
 def positive_bias_keeps_units_alive(t):
-    """A positive bias init keeps ReLU units alive: dead fraction (whole training set, end of training) with bias
-    0.1 minus zero bias, paired by seed, per depth and lr. Rule: ``below_zero``; inconclusive when neither arm
-    has dead units (both means under 0.1%)."""
+    """A positive bias init keeps ReLU units alive: dead fraction (whole training set, end of
+    training) with bias 0.1 minus zero bias, paired by seed, per depth and lr. Rule: ``below_zero``;
+    inconclusive when neither arm has dead units (both means under 0.1%)."""
     runs = t["runs"]
     r = runs[runs.activation == "relu"]
     rows = []
@@ -753,7 +765,8 @@ def positive_bias_keeps_units_alive(t):
                 f"S-bias-d{depth}-lr{lr:g}",
                 "a positive bias init reduces dead units",
                 "seed text 3",
-                f"relu, depth {depth}, lr {lr:g}: dead fraction, bias 0.1 minus zero bias, paired by seed "
+                f"relu, depth {depth}, lr {lr:g}: dead fraction, bias 0.1 minus zero bias, paired "
+                "by seed "
                 f"(means {arms.get('he_bias0.1', np.nan):.3f} and {arms.get('he', np.nan):.3f})",
                 "< 0",
                 diff,
@@ -766,10 +779,11 @@ def positive_bias_keeps_units_alive(t):
 
 @claim("S-prelu", nets="trained", activations=["prelu"])
 def prelu_slopes_pattern(t):
-    """PReLU learns large slopes in the first layer and small ones deep (He et al.'s Table 1: 0.68 in conv1,
-    0.01-0.23 deeper). Per depth, at the lr best on validation: first-layer mean slope minus the mean of the
-    later layers. Rule: ``above_zero``; inconclusive when the slopes did not move (no layer's mean slope 0.05
-    away from its init 0.25 on average): the budget was too short to learn them."""
+    """PReLU learns large slopes in the first layer and small ones deep (He et al.'s Table 1: 0.68
+    in conv1, 0.01-0.23 deeper). Per depth, at the lr best on validation: first-layer mean slope
+    minus the mean of the later layers. Rule: ``above_zero``; inconclusive when the slopes did not
+    move (no layer's mean slope 0.05 away from its init 0.25 on average): the budget was too short
+    to learn them."""
     runs, layers = t["runs"], t["layers"]
     rows = []
     for depth, cell in on_validation(runs[runs.activation == "prelu"]).groupby("depth"):
@@ -784,7 +798,8 @@ def prelu_slopes_pattern(t):
                 "PReLU learns large slopes early and small ones deep",
                 "He et al. 2015 Table 1; seed texts",
                 f"prelu, depth {depth}, lr {cell.lr.iloc[0]:g}: first-layer "
-                f"slope minus the mean of later layers, end of training (largest move from 0.25: {moved:.3f})",
+                "slope minus the mean of later layers, end of training (largest move from 0.25: "
+                f"{moved:.3f})",
                 "> 0 (0.68 vs 0.01-0.23)",
                 per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1),
                 above_zero,
@@ -813,8 +828,8 @@ def _against_relu(runs, act, metric):
 @claim("S-dead", activations=["relu"])
 def relu_units_die(t):
     """Many units of an all-ReLU net end up dead (no gradient on the whole training set). Per
-    experiment, optimizer and depth (He or standard init), at the lr best on validation, over all its
-    nets (untrained and diverged ones too; the condition gives each outcome's share). Rule:
+    experiment, optimizer and depth (He or standard init), at the lr best on validation, over all
+    its nets (untrained and diverged ones too; the condition gives each outcome's share). Rule:
     ``ci_above(0.1)``."""
     runs = t["runs"]
     relu = runs[(runs.activation == "relu") & runs.init.isin(["he", "standard"])]
@@ -837,10 +852,11 @@ def relu_units_die(t):
 
 @claim("S-leaks-pass-gradient", nets="trained", activations=["relu", "prelu", "elu"])
 def leaks_keep_gradients_flowing(t):
-    """A learned slope (PReLU) or a smooth negative side (ELU) keeps gradient flowing: fewer dead units than ReLU.
-    Per depth, each at its lr best on validation, dead fraction minus ReLU's, paired by seed. Rule: ``below_zero``;
-    inconclusive when ReLU has under 1% dead units (nothing to prevent). A fixed Leaky ReLU slope passes gradient
-    by construction, so it is no test; its seed claim is S-leak-revives."""
+    """A learned slope (PReLU) or a smooth negative side (ELU) keeps gradient flowing: fewer dead
+    units than ReLU. Per depth, each at its lr best on validation, dead fraction minus ReLU's,
+    paired by seed. Rule: ``below_zero``; inconclusive when ReLU has under 1% dead units (nothing to
+    prevent). A fixed Leaky ReLU slope passes gradient by construction, so it is no test; its seed
+    claim is S-leak-revives."""
     rows = []
     for act in sorted({"prelu", "elu"} & set(t["runs"].activation)):
         for depth, (diff, relu_dead, lrs) in _against_relu(
@@ -913,12 +929,12 @@ def leaks_revive_dead_units(t):
 
 @claim("S-dead-cost", activations=["relu"])
 def dead_units_cost_capacity(t):
-    """A dead unit makes the network "much less smart" (seed text 1): it is lost capacity. From config
-    ``dead_cost:``: (1) ablating the units dead on the training set of nets that trained with many
-    dead changes test error by less than one point (a contrast: a dead unit does nothing, on unseen
-    inputs too); (2) nets that failed at a high lr, trained on at a low one, reach a lower training
-    error when their dead units are re-initialised than as they are, paired by seed (nets that
-    diverged in the first phase cannot train on and are counted apart). Rules: (1)
+    """A dead unit makes the network "much less smart" (seed text 1): it is lost capacity. From
+    config ``dead_cost:``: (1) ablating the units dead on the training set of nets that trained with
+    many dead changes test error by less than one point (a contrast: a dead unit does nothing, on
+    unseen inputs too); (2) nets that failed at a high lr, trained on at a low one, reach a lower
+    training error when their dead units are re-initialised than as they are, paired by seed (nets
+    that diverged in the first phase cannot train on and are counted apart). Rules: (1)
     ``ci_within(0, 0.01)``; (2) ``below_zero``."""
     cost = t.get("dead_cost")
     if cost is None:
@@ -969,9 +985,10 @@ def dead_units_cost_capacity(t):
 
 @claim("S-sparsity", nets="trained", activations=["relu"])
 def relu_is_sparse(t):
-    """Sanity check: ReLU's exact zeros give sparse activations, but about half of them come by construction (a
-    symmetric pre-activation is negative half the time). Measured: the share of exact zeros after training minus
-    at init, per run. Rule: ``above_zero`` (training adds zeros beyond the ~50% any ReLU gives)."""
+    """Sanity check: ReLU's exact zeros give sparse activations, but about half of them come by
+    construction (a symmetric pre-activation is negative half the time). Measured: the share of
+    exact zeros after training minus at init, per run. Rule: ``above_zero`` (training adds zeros
+    beyond the ~50% any ReLU gives)."""
     relu = t["runs"][t["runs"].activation == "relu"]
     if relu.empty:
         return []
@@ -980,7 +997,8 @@ def relu_is_sparse(t):
             "S-sparsity",
             "ReLU's zeros give sparse activations, beyond the ~50% any ReLU gives",
             "seed text 2",
-            f"relu: share of exact-zero activations after training minus at init ({relu.sparsity_init.mean():.2f} "
+            "relu: share of exact-zero activations after training minus at init "
+            f"({relu.sparsity_init.mean():.2f} "
             "at init), all its cells",
             "> 0",
             relu.sparsity_final - relu.sparsity_init,
@@ -1020,8 +1038,8 @@ def relu_is_cheap(t):
 
 @claim("S-poor-init", inits=["he", "he_x3"])
 def poor_init_explodes(t):
-    """Unbounded ReLU gives exploding or unstable gradients, worse with poor init: per activation and
-    lr, the share of runs that diverge or explode, He x3 minus He, paired by seed. Rule:
+    """Unbounded ReLU gives exploding or unstable gradients, worse with poor init: per activation
+    and lr, the share of runs that diverge or explode, He x3 minus He, paired by seed. Rule:
     ``above_zero`` for unbounded activations; for a bounded one (tanh, sigmoid), the contrast, the
     He x3 arm's rate ``ci_below(0.5)``."""
     runs = t["runs"]

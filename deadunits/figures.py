@@ -25,7 +25,7 @@ figure = FIGURES.register
 
 
 def figure_fn(name: str, options: dict | None) -> str:
-    """The FIGURES function (and caption) a ``figures:`` entry draws: its ``fn``, else its own name."""
+    """The FIGURES function (and caption) a ``figures:`` entry draws: its ``fn``, else its name."""
     return (options or {}).get("fn", name)
 
 
@@ -41,8 +41,8 @@ def _plt():
 
 
 def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = False) -> pd.DataFrame:
-    """The rows of one experiment; ``trained_only`` keeps the nets whose outcome is ``trained`` (a diverged or
-    untrained net's units say nothing about a working net, GUIDE §4)."""
+    """The rows of one experiment; ``trained_only`` keeps the nets whose outcome is ``trained`` (a
+    diverged or untrained net's units say nothing about a working net, GUIDE §4)."""
     if trained_only:
         table = table[table.outcome == "trained"]
     if experiment is None:
@@ -50,7 +50,8 @@ def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = Fals
     picked = table[table.experiment == experiment]
     if picked.empty:
         raise ValueError(
-            f"figure needs experiment {experiment!r}, which has no runs; known: {sorted(table.experiment.unique())}"
+            f"figure needs experiment {experiment!r}, which has no runs; known: "
+            f"{sorted(table.experiment.unique())}"
         )
     return picked
 
@@ -98,8 +99,8 @@ def activation_functions(tables, config, experiment):
 
 @figure("dead_heatmap")
 def dead_heatmap(tables, config, experiment):
-    """Final dead fraction (no gradient on the whole training set) of the trained nets (diverged and untrained left out), mean
-    over seeds and lrs, activation x depth, one panel per init."""
+    """Final dead fraction (no gradient on the whole training set) of the trained nets (diverged and
+    untrained left out), mean over seeds and lrs, activation x depth, one panel per init."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment, trained_only=True)
     inits = sorted(runs.init.unique())
@@ -125,8 +126,8 @@ def dead_heatmap(tables, config, experiment):
 
 @figure("dead_by_layer")
 def dead_by_layer(tables, config, experiment):
-    """Per-layer dead fraction (no gradient: |phi'| below the threshold on every probe input) at the end of training
-    for the deepest trained nets, by activation."""
+    """Per-layer dead fraction (no gradient: |phi'| below the threshold on every probe input) at the
+    end of training for the deepest trained nets, by activation."""
     plt, sns = _plt()
     layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
@@ -140,9 +141,10 @@ def dead_by_layer(tables, config, experiment):
 
 @figure("dead_at_init")
 def dead_at_init(tables, config, experiment):
-    """Dead fraction per hidden layer before any training (epoch 0, probe set), mean and 95% CI over seeds, by init,
-    one panel per net (titled by its hidden widths): PyTorch's default `nn.Linear` init shrinks the signal layer
-    by layer until the biases decide, and units with a negative bias are dead on every input."""
+    """Dead fraction per hidden layer before any training (epoch 0, probe set), mean and 95% CI over
+    seeds, by init, one panel per net (titled by its hidden widths): PyTorch's default `nn.Linear`
+    init shrinks the signal layer by layer until the biases decide, and units with a negative bias
+    are dead on every input."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
     layers = layers[layers.epoch == 0]
@@ -165,9 +167,10 @@ def dead_at_init(tables, config, experiment):
 
 @figure("inactive_over_training")
 def inactive_over_training(tables, config, experiment):
-    """Inactive units (z <= 0 on every probe input) of the trained nets, split into those inactive since init and
-    those that became inactive (active at init), and revived units (active again after being inactive at an earlier
-    probe), per probed epoch. For ReLU inactive is dead; a Leaky ReLU, ELU, tanh or sigmoid unit still gets gradient."""
+    """Inactive units (z <= 0 on every probe input) of the trained nets, split into those inactive
+    since init and those that became inactive (active at init), and revived units (active again
+    after being inactive at an earlier probe), per probed epoch. For ReLU inactive is dead; a Leaky
+    ReLU, ELU, tanh or sigmoid unit still gets gradient."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment, trained_only=True)
     df = (
@@ -196,7 +199,8 @@ def inactive_over_training(tables, config, experiment):
 
 @figure("loss_curves")
 def loss_curves(tables, config, experiment):
-    """Training and test loss per epoch, mean and 95% CI over seeds, per activation (all lrs pooled by lr)."""
+    """Training and test loss per epoch, mean and 95% CI over seeds, per activation (all lrs pooled
+    by lr)."""
     plt, sns = _plt()
     curves = _pick(tables["curves"], experiment)
     df = curves.melt(
@@ -222,9 +226,10 @@ def loss_curves(tables, config, experiment):
 
 @figure("convergence")
 def convergence(tables, config, experiment):
-    """Kaplan-Meier curves (lifelines): the share of runs whose smoothed training metric has not yet reached the
-    target, against optimizer steps; every run counts, one that never reaches it is censored at its budget. Each
-    activation at its lr best on validation, one panel per depth; shaded: 95% confidence band."""
+    """Kaplan-Meier curves (lifelines): the share of runs whose smoothed training metric has not yet
+    reached the target, against optimizer steps; every run counts, one that never reaches it is
+    censored at its budget. Each activation at its lr best on validation, one panel per depth;
+    shaded: 95% confidence band."""
     from lifelines import KaplanMeierFitter
 
     from deadunits.stats import time_to_event
@@ -251,7 +256,8 @@ def convergence(tables, config, experiment):
 
 @figure("grad_norms")
 def grad_norms(tables, config, experiment):
-    """Weight-gradient L2 norm per layer, at init (fixed batch) and at the last epoch (mean over steps)."""
+    """Weight-gradient L2 norm per layer, at init (fixed batch) and at the last epoch (mean over
+    steps)."""
     plt, sns = _plt()
     layers = _pick(tables["layers"], experiment)
     layers = layers[
@@ -275,8 +281,9 @@ def grad_norms(tables, config, experiment):
 
 @figure("dead_vs_lr")
 def dead_vs_lr(tables, config, experiment):
-    """Final dead fraction (no gradient on the whole training set) of the trained nets against learning rate (CS231n: 'as much
-    as 40% can be dead'); a learning rate at which no net trained has no point."""
+    """Final dead fraction (no gradient on the whole training set) of the trained nets against
+    learning rate (CS231n: 'as much as 40% can be dead'); a learning rate at which no net trained
+    has no point."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment, trained_only=True)
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
@@ -404,8 +411,9 @@ def prelu_slopes(tables, config, experiment):
 
 @figure("bias_shift")
 def bias_shift(tables, config, experiment):
-    """Mean activation and bias shift (median over units of each unit's mean activation, Clevert et al.'s measure) per
-    layer at the end of training, trained nets, by activation (ELU's claim: near 0)."""
+    """Mean activation and bias shift (median over units of each unit's mean activation, Clevert et
+    al.'s measure) per layer at the end of training, trained nets, by activation (ELU's claim: near
+    0)."""
     plt, sns = _plt()
     layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
     layers = layers[layers.depth == layers.depth.max()]
@@ -420,8 +428,8 @@ def bias_shift(tables, config, experiment):
 
 @figure("accuracy")
 def accuracy(tables, config, experiment):
-    """Final test accuracy per activation and dataset, mean and 95% CI over seeds, each at the lr with the best
-    validation accuracy."""
+    """Final test accuracy per activation and dataset, mean and 95% CI over seeds, each at the lr
+    with the best validation accuracy."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
     runs = at_best_lr(runs, ["dataset", "activation", "depth"], "final_val_acc")
@@ -442,8 +450,9 @@ def accuracy(tables, config, experiment):
 
 @figure("collapse")
 def collapse(tables, config, experiment):
-    """Share of networks born dead (output constant over the probe set at init) and collapsed after training (judged
-    by the function: final training loss at least 0.9 times that of the best constant, or diverged)."""
+    """Share of networks born dead (output constant over the probe set at init) and collapsed after
+    training (judged by the function: final training loss at least 0.9 times that of the best
+    constant, or diverged)."""
     plt, sns = _plt()
     runs = _pick(tables["runs"], experiment)
     runs = runs.assign(collapsed_after_training=runs.outcome != "trained")
@@ -471,10 +480,10 @@ def collapse(tables, config, experiment):
 
 @figure("born_dead")
 def born_dead(tables, config, experiment):
-    """Born-dead probability at init (no training): share of freshly He-initialised ReLU nets (zero bias) with a hidden
-    layer that has no active unit at one fixed input (o: p_empirical, 95% bootstrap CI over draws) against 1 -
-    (1 - 2^-width)^depth (lines: p_theory), and the share whose output is constant over the whole probe set (x:
-    p_dataset)."""
+    """Born-dead probability at init (no training): share of freshly He-initialised ReLU nets (zero
+    bias) with a hidden layer that has no active unit at one fixed input (o: p_empirical, 95%
+    bootstrap CI over draws) against 1 - (1 - 2^-width)^depth (lines: p_theory), and the share whose
+    output is constant over the whole probe set (x: p_dataset)."""
     plt, sns = _plt()
     bd = tables["born_dead"]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -501,12 +510,13 @@ def born_dead(tables, config, experiment):
 
 @figure("length_variance")
 def length_variance(tables, config, experiment):
-    """Squared activation length at init (no training): for He-initialised ReLU nets of the widths and depths under
-    `simulate.lengths`, log(1 + Var/mean²) of the last hidden layer's squared length over random draws, against
-    the sum of 1/width over layers (Hanin & Rolnick 2018: exponential in that sum). Dashed lines: the exact
-    prediction (1 + 5/width)^depth − 1 per width. Crosses: cells whose predicted ratio exceeds the square root
-    of the number of draws; a sample of N draws cannot show a ratio above N − 1, and this heavy-tailed one falls
-    short well before, so claim R8 fits only the circles."""
+    """Squared activation length at init (no training): for He-initialised ReLU nets of the widths
+    and depths under `simulate.lengths`, log(1 + Var/mean²) of the last hidden layer's squared
+    length over random draws, against the sum of 1/width over layers (Hanin & Rolnick 2018:
+    exponential in that sum). Dashed lines: the exact prediction (1 + 5/width)^depth − 1 per width.
+    Crosses: cells whose predicted ratio exceeds the square root of the number of draws; a sample of
+    N draws cannot show a ratio above N − 1, and this heavy-tailed one falls short well before, so
+    claim R8 fits only the circles."""
     plt, sns = _plt()
     lengths = tables["lengths"].assign(
         log_var=lambda d: np.log1p(d.normalised_variance),
@@ -546,8 +556,9 @@ def length_variance(tables, config, experiment):
 
 @figure("activation_cost")
 def activation_cost(tables, config, experiment):
-    """Forward plus backward time of each activation on the same tensors, relative to ReLU: the mean of the per-round
-    ratios over interleaved rounds, with a 95% bootstrap interval over rounds (timed alone on the machine)."""
+    """Forward plus backward time of each activation on the same tensors, relative to ReLU: the mean
+    of the per-round ratios over interleaved rounds, with a 95% bootstrap interval over rounds
+    (timed alone on the machine)."""
     plt, sns = _plt()
     cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
     fig, ax = plt.subplots(figsize=(6, 3.5))

@@ -1,9 +1,9 @@
 """The report's measured sentences, computed here so that the notebook only renders them.
 
-A finding is one function registered under a section (``study``, ``claims``, ``provenance``) or under
-the name of the figure function it reads out; it returns ``(markdown, numbers)``: the text and the
-numbers it cites. ``findings_table`` writes them all, in report order, as ``findings.csv``: one row
-per section finding, per claim group and per configured figure (title, caption, text).
+A finding is one function registered under a section (``study``, ``claims``, ``provenance``) or
+under the name of the figure function it reads out; it returns ``(markdown, numbers)``: the text and
+the numbers it cites. ``findings_table`` writes them all, in report order, as ``findings.csv``: one
+row per section finding, per claim group and per configured figure (title, caption, text).
 """
 
 import inspect
@@ -40,7 +40,8 @@ def _trained(runs):
     """The trained runs, and a sentence on those left out and why."""
     counts = runs.outcome.value_counts()
     note = (
-        f"On the {counts.get('trained', 0)} of {len(runs)} nets that trained ({counts.get('untrained', 0)} untrained, "
+        f"On the {counts.get('trained', 0)} of {len(runs)} nets that trained "
+        f"({counts.get('untrained', 0)} untrained, "
         f"{counts.get('diverged', 0)} diverged left out): "
     )
     return runs[runs.outcome == "trained"], note
@@ -92,21 +93,29 @@ def study(t, runs):
         **{f"outcome_{name}": int(count) for name, count in outcomes.items()},
     )
     text = (
-        f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t['timing'])} jobs** "
-        f"across {runs.experiment.nunique()} experiments ({', '.join(sorted(runs.experiment.unique()))}), "
-        f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, {runs.init.nunique()} inits, "
+        f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t['timing'])} "
+        "jobs** "
+        f"across {runs.experiment.nunique()} experiments "
+        f"({', '.join(sorted(runs.experiment.unique()))}), "
+        f"{runs.dataset.nunique()} datasets, {runs.activation.nunique()} activations, "
+        f"{runs.init.nunique()} inits, "
         f"depths {sorted(runs.depth.unique().tolist())}. "
         f"Training jobs took {total:.0f} s of job time in all (longest {bench.s.max():.1f} s); "
-        f"of that, {parts}, and the rest ({1 - inside.sum() / total:.0%}) Snakemake's job handling and process exit. "
-        f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were stopped at that step; "
-        f"{cells[runs.failed].nunique()} cells failed. By outcome: {outcomes.get('trained', 0)} trained, "
-        f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 times the best "
+        f"of that, {parts}, and the rest ({1 - inside.sum() / total:.0%}) Snakemake's job handling "
+        "and process exit. "
+        f"{int(runs.diverged.sum())} models diverged (loss or gradient turned non-finite) and were "
+        "stopped at that step; "
+        f"{cells[runs.failed].nunique()} cells failed. By outcome: {outcomes.get('trained', 0)} "
+        "trained, "
+        f"{outcomes.get('untrained', 0)} untrained (final training error or loss at least 0.9 "
+        "times the best "
         f"constant prediction's), {outcomes.get('diverged', 0)} diverged."
     )
     failed = runs[runs.failed]
     if len(failed):
         text += (
-            "\n\n**Failed cells** (their models are missing from every figure and number below):\n\n"
+            "\n\n**Failed cells** (their models are missing from every figure and number "
+            "below):\n\n"
             + "\n".join(
                 f"* `{cell}`: {error}"
                 for cell, error in failed.groupby(cells[runs.failed]).error.first().items()
@@ -115,21 +124,49 @@ def study(t, runs):
     return text, numbers
 
 
-METRICS = """Measured on a fixed probe set (the first `probe_size` training examples) at init and after the epochs of the probe schedule (`probe_epochs`; by default 1, 2, 4, 8, ... and the last).
+METRICS = """\
+Measured on a fixed probe set (the first `probe_size` training examples) at init and after the
+epochs of the probe schedule (`probe_epochs`; by default 1, 2, 4, 8, ... and the last).
 For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
 
-* **inactive**: *z_j(x) ≤ 0* for every probe input. For ReLU the unit outputs 0 everywhere and gets no gradient; a Leaky ReLU, PReLU, ELU, tanh or sigmoid unit still gets gradient there.
-* **dead**: *|φ'(z_j(x))|* below `dead_threshold` ({dead_threshold:g}) for every probe input: no learning signal passes (ReLU: the same as inactive; saturated tanh/sigmoid/ELU; never a Leaky ReLU). Every figure and claim says which of the two it counts.
-* **on the whole training set** (`inactive_init_full`, `dead_init_full` before training, `inactive_final_full`, `dead_final_full` at the end; per layer `inactive_full`, `dead_full`): the same over every training example, the literature's "never activates". Claims and the dead-fraction figures use these; the per-epoch numbers use the probe set, which overcounts (measured below).
-* **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ = {dormant_tau:g} (`dormant_tau`).
-* **born dead / collapsed**: the network's output is constant over the probe set, at init (born dead) or after training (collapsed).
-* **inactive since init / became inactive / revived** units: inactive now and at init; inactive now but active at init; active now but inactive at an earlier probe.
-* **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift** (Clevert et al.): each unit's mean activation over the probe set, the median over a layer's units.
-* **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per epoch (mean and max over steps).
-* **run outcome**: `diverged` (non-finite loss or gradient), `untrained` (final training error, or regression loss, at least {untrained:g} times the best constant prediction's), else `trained`. A diverged net stops at its last finite step, and its units are measured there. Claims about working nets and `summary.csv` use trained nets only and say how many were left out; claims about dying (R6, S-dead) read every net and split it by outcome.
-* **convergence**: `steps_to_target` is the first step at which an exponential moving average ({ema:g}) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the first epoch whose mean training error does. It is time-to-event data: a run that never reaches the target is right-censored at its budget, never dropped; medians and ratios are Kaplan-Meier estimates (`lifelines`).
-* **validation split**: {validation:.0%} of the training examples, held out; learning rates and best cells are chosen on it, never on the test set.
-* Every number is a mean over seeds of one condition with a 95% Student-t interval, or for a rate (a share of runs) the exact Clopper-Pearson interval; activations are compared on the same seeds (same init draw where shapes agree, same minibatch order). Each counted claim row carries a one-sided p-value and a Benjamini-Hochberg adjusted one over all counted rows; `reproduced` and `partly` need the adjusted p below {alpha:g}, and `partly` means the effect is there but its interval misses the published magnitude."""
+* **inactive**: *z_j(x) ≤ 0* for every probe input. For ReLU the unit outputs 0 everywhere and gets
+  no gradient; a Leaky ReLU, PReLU, ELU, tanh or sigmoid unit still gets gradient there.
+* **dead**: *|φ'(z_j(x))|* below `dead_threshold` ({dead_threshold:g}) for every probe input: no
+  learning signal passes (ReLU: the same as inactive; saturated tanh/sigmoid/ELU; never a Leaky
+  ReLU). Every figure and claim says which of the two it counts.
+* **on the whole training set** (`inactive_init_full`, `dead_init_full` before training,
+  `inactive_final_full`, `dead_final_full` at the end; per layer `inactive_full`, `dead_full`): the
+  same over every training example, the literature's "never activates". Claims and the dead-fraction
+  figures use these; the per-epoch numbers use the probe set, which overcounts (measured below).
+* **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ =
+  {dormant_tau:g} (`dormant_tau`).
+* **born dead / collapsed**: the network's output is constant over the probe set, at init (born
+  dead) or after training (collapsed).
+* **inactive since init / became inactive / revived** units: inactive now and at init; inactive now
+  but active at init; active now but inactive at an earlier probe.
+* **sparsity**: fraction of exact-zero activations (not the same as dead). **Bias shift** (Clevert
+  et al.): each unit's mean activation over the probe set, the median over a layer's units.
+* **gradient norms**: L2 norm of each layer's weight gradient, at init on a fixed batch, and per
+  epoch (mean and max over steps).
+* **run outcome**: `diverged` (non-finite loss or gradient), `untrained` (final training error, or
+  regression loss, at least {untrained:g} times the best constant prediction's), else `trained`. A
+  diverged net stops at its last finite step, and its units are measured there. Claims about working
+  nets and `summary.csv` use trained nets only and say how many were left out; claims about dying
+  (R6, S-dead) read every net and split it by outcome.
+* **convergence**: `steps_to_target` is the first step at which an exponential moving average
+  ({ema:g}) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the
+  first epoch whose mean training error does. It is time-to-event data: a run that never reaches the
+  target is right-censored at its budget, never dropped; medians and ratios are Kaplan-Meier
+  estimates (`lifelines`).
+* **validation split**: {validation:.0%} of the training examples, held out; learning rates and best
+  cells are chosen on it, never on the test set.
+* Every number is a mean over seeds of one condition with a 95% Student-t interval, or for a rate (a
+  share of runs) the exact Clopper-Pearson interval; activations are compared on the same seeds
+  (same init draw where shapes agree, same minibatch order). Each counted claim row carries a
+  one-sided p-value and a Benjamini-Hochberg adjusted one over all counted rows; `reproduced` and
+  `partly` need the adjusted p below {alpha:g}, and `partly` means the effect is there but its
+  interval misses the published magnitude.
+"""
 
 
 @finding("metrics")
@@ -159,9 +196,12 @@ def probe_overcount(t, runs):
     gap = ok.dead_final - ok.dead_final_full
     by_exp = gap.groupby(ok.experiment).agg(["mean", "max"]).sort_values("mean", ascending=False)
     text = (
-        f"**Probe set or whole training set.** A unit counted dead on the probe set may still pass gradient on other "
-        f"training examples. Over {len(ok)} models that did not diverge, the probe set counts {ci(gap, '{:.2%}')} more of "
-        f"all hidden units as dead (no gradient) than the whole training set does (the most for one model: {gap.max():.1%}). By experiment (mean, max): "
+        "**Probe set or whole training set.** A unit counted dead on the probe set may still pass "
+        "gradient on other "
+        f"training examples. Over {len(ok)} models that did not diverge, the probe set counts "
+        f"{ci(gap, '{:.2%}')} more of "
+        "all hidden units as dead (no gradient) than the whole training set does (the most for "
+        f"one model: {gap.max():.1%}). By experiment (mean, max): "
         + ", ".join(f"{e} {row['mean']:.2%} / {row['max']:.1%}" for e, row in by_exp.iterrows())
         + "."
     )
@@ -170,8 +210,8 @@ def probe_overcount(t, runs):
 
 @finding("claims_overview")
 def claims_overview(t, runs):
-    """Verdict counts over the claim rows (sanity checks and contrasts apart), and every configured claim that
-    produced no row (its experiments or arms are missing)."""
+    """Verdict counts over the claim rows (sanity checks and contrasts apart), and every configured
+    claim that produced no row (its experiments or arms are missing)."""
     claims, status = t["claims"], t["claims_status"]
     counts = claims[claims.kind == "claim"].verdict.value_counts()
     others = claims[claims.kind != "claim"].kind.value_counts()
@@ -179,9 +219,11 @@ def claims_overview(t, runs):
         f"{int(counts.sum())} claim rows: "
         + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICTS)
         + ". "
-        f"Apart from them, not counted as reproductions: {others.get('sanity', 0)} sanity checks (properties that "
+        f"Apart from them, not counted as reproductions: {others.get('sanity', 0)} sanity checks "
+        "(properties that "
         f"hold by construction or check our code), {others.get('contrast', 0)} contrast rows and "
-        f"{others.get('benchmark', 0)} wall-clock benchmarks. Each counted row's one-sided p-value is "
+        f"{others.get('benchmark', 0)} wall-clock benchmarks. Each counted row's one-sided p-value "
+        "is "
         "adjusted over all counted rows (Benjamini-Hochberg); its verdict reads the adjusted one."
     )
     empty = status[status.rows == 0]
@@ -222,7 +264,8 @@ def _cite(rows, fmt="{:.1%}") -> str:
     return f"{span} ({', '.join(rows.claim_id)}; {group_verdict(rows)})"
 
 
-ABSTRACT = [  # (claim-row prefix, kind, number format, sentence): the source texts' questions in order
+# (claim-row prefix, kind, number format, sentence): the source texts' questions, in order
+ABSTRACT = [
     (
         "S-dead",
         "claim",
@@ -244,7 +287,8 @@ ABSTRACT = [  # (claim-row prefix, kind, number format, sentence): the source te
         "claim",
         "{:+.3f}",
         "**What does a dead unit cost?** Re-initialising the "
-        "dead units of nets that failed at a high learning rate changes their final training error by "
+        "dead units of nets that failed at a high learning rate changes their final training "
+        "error by "
         "{} against training them on as they are.",
     ),
     (
@@ -303,11 +347,12 @@ def abstract(t, runs):
 
 @finding("glance")
 def glance(t, runs):
-    """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks) with its
-    verdict, the number and its CI, and its caveat."""
+    """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks)
+    with its verdict, the number and its CI, and its caveat."""
     claims = t["claims"].assign(order=t["claims"].kind.map({k: i for i, k in enumerate(KINDS)}))
     lines = [
-        f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) | {_cell(r.caveat)} |"
+        f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) "
+        f"| {_cell(r.caveat)} |"
         for r in claims.sort_values("order", kind="stable").itertuples()
     ]
     return (
@@ -336,7 +381,8 @@ def claim_groups(claims):
     )
     for group, rows in claims.groupby("group", sort=False):
         table = header + "\n".join(
-            f"| {r.claim_id} | {r.kind} | {_cell(r.condition)} | {_cell(r.expected)} | {_number(r)} "
+            f"| {r.claim_id} | {r.kind} | {_cell(r.condition)} | {_cell(r.expected)} | "
+            f"{_number(r)} "
             f"| {r.n} | {_fmt(r.p)} ({_fmt(r.p_adj)}) | {r.verdict} |"
             for r in rows.itertuples()
         )
@@ -358,9 +404,12 @@ def provenance(t, runs):
 
     prov = t["all_runs"][["code_version", "machine", "torch_version", "device"]].drop_duplicates()
     text = (
-        f"Code versions: {', '.join(prov.code_version.unique())}. Machines: {', '.join(prov.machine.unique())}. "
-        f"Devices: {', '.join(prov.device.unique())}. torch {torch.__version__}, pandas {pd.__version__}, "
-        f"scikit-learn {sklearn.__version__}, snakemake {snakemake.__version__}, Python {platform.python_version()}. "
+        f"Code versions: {', '.join(prov.code_version.unique())}. Machines: "
+        f"{', '.join(prov.machine.unique())}. "
+        f"Devices: {', '.join(prov.device.unique())}. torch {torch.__version__}, pandas "
+        f"{pd.__version__}, "
+        f"scikit-learn {sklearn.__version__}, snakemake {snakemake.__version__}, Python "
+        f"{platform.python_version()}. "
         f"Report rendered on {socket.gethostname()}."
     )
     return text, dict(code_versions=list(prov.code_version.unique()))
@@ -374,7 +423,8 @@ def dead_heatmap(t, r):
     r = r.groupby(["init", "activation", "depth"]).dead_final_full.mean().reset_index()
     worst = r.loc[r.dead_final_full.idxmax()]
     lines = [
-        f"Largest mean dead fraction: **{worst.dead_final_full:.1%}** ({worst.activation}, init {worst.init}, "
+        f"Largest mean dead fraction: **{worst.dead_final_full:.1%}** ({worst.activation}, init "
+        f"{worst.init}, "
         f"depth {worst.depth})."
     ]
     for act in ("relu", "leaky_0.01", "elu"):
@@ -404,7 +454,9 @@ def dead_vs_lr(t, r):
     hit = r.groupby(["activation", "lr"]).dead_final_full.mean()
     reached = hit[hit >= 0.4]
     verdict = (
-        f"The 40% level is reached: {', '.join(f'{a} at lr {l:g}' for a, l in reached.index)}."
+        "The 40% level is reached: "
+        + ", ".join(f"{a} at lr {lr:g}" for a, lr in reached.index)
+        + "."
         if len(reached)
         else "No activation reaches 40% dead units on average at any learning rate tried."
     )
@@ -465,7 +517,8 @@ def revival(t, r):
 
 @finding("dead_cost")
 def dead_cost(t, r):
-    """Ablation's effect on test error, and the failed nets' training error as is and re-initialised."""
+    """Ablation's effect on test error, and the failed nets' training error as is and
+    re-initialised."""
     cost = t["dead_cost"]
     ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
     change = ablate.ablated_test_error - ablate.test_error
@@ -517,11 +570,13 @@ def convergence(t, r):
     for (depth, act), g in best.groupby(["depth", "activation"]):
         median = km_median(time_to_event(g))
         lines.append(
-            f"depth {depth} {act}: {'beyond the budget' if np.isinf(median) else f'{median:.0f} steps'} "
+            f"depth {depth} {act}: "
+            f"{'beyond the budget' if np.isinf(median) else f'{median:.0f} steps'} "
             f"({g.steps_to_target.notna().sum()} of {len(g)} reach it)"
         )
     return (
-        "Kaplan-Meier median steps to the target, each activation at its lr best on validation, censored runs "
+        "Kaplan-Meier median steps to the target, each activation at its lr best on validation, "
+        "censored runs "
         "counted: " + "; ".join(lines) + "."
     ), {line.split(":")[0]: line.split(": ")[1] for line in lines}
 
@@ -535,7 +590,7 @@ def prelu_slopes(t, r):
     return " ".join(
         f"depth {d}: first layer {s.iloc[0]:.3f}, last layer {s.iloc[-1]:.3f} (init 0.25)."
         for d, s in by_layer.groupby(level=0)
-    ), {f"d{d}-l{l}": v for (d, l), v in by_layer.items()}
+    ), {f"d{d}-l{layer}": v for (d, layer), v in by_layer.items()}
 
 
 @finding("bias_shift")
@@ -580,7 +635,8 @@ def inactive_over_training(t, r):
         .mean()
     )
     return note + " ".join(
-        f"{a}: inactive since init {row.inactive_since_init:.1%}, became inactive {row.became_inactive:.1%}, "
+        f"{a}: inactive since init {row.inactive_since_init:.1%}, became inactive "
+        f"{row.became_inactive:.1%}, "
         f"revived {row.revived:.1%}."
         for a, row in g.iterrows()
     ), g.to_dict("index")
@@ -616,17 +672,23 @@ def length_variance(t, r):
     lengths, claims = t["lengths"], t["claims"]
     beyond = lengths[~lengths.measurable]
     text = (
-        f"{int(lengths.measurable.sum())} of {len(lengths)} (width, depth) cells predict a ratio the "
+        f"{int(lengths.measurable.sum())} of {len(lengths)} (width, depth) cells predict a ratio "
+        "the "
         f"{lengths.draws.iloc[0]} draws can show (at most their square root)"
     )
     r8 = claims[claims.claim_id == "R8"]
     if len(r8):
-        text += f"; claim R8 fits them with slope {r8.measured.iloc[0]:.2f} (expected: {r8.expected.iloc[0]})"
+        text += (
+            f"; claim R8 fits them with slope {r8.measured.iloc[0]:.2f} "
+            f"(expected: {r8.expected.iloc[0]})"
+        )
     if len(beyond):
         share = beyond.normalised_variance / beyond.predicted
         text += (
-            f". In the other {len(beyond)} cells the measured ratio is {share.min():.3g} to {share.max():.3g} times "
-            "the prediction: there the sample variance of so heavy-tailed a quantity is unreliable (it cannot exceed "
+            f". In the other {len(beyond)} cells the measured ratio is {share.min():.3g} to "
+            f"{share.max():.3g} times "
+            "the prediction: there the sample variance of so heavy-tailed a quantity is "
+            "unreliable (it cannot exceed "
             "draws - 1)"
         )
     return text + ".", dict(measurable=int(lengths.measurable.sum()), cells=len(lengths))
@@ -658,8 +720,8 @@ def _row(section, name, text, numbers, title="", caption_text=""):
 
 
 def findings_table(tables: dict, config: dict) -> pd.DataFrame:
-    """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim group, per
-    figure, and provenance."""
+    """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim
+    group, per figure, and provenance."""
     runs = tables["all_runs"][~tables["all_runs"].failed]
     sections = ("abstract", "glance", "study", "metrics", "probe_overcount", "claims_overview")
     tables = dict(tables, defaults=config.get("defaults", {}))

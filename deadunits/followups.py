@@ -1,5 +1,6 @@
-"""Experiments that train, edit the units (deadunits/surgery.py), and train on from the same weights:
-do killed units come back under a leak (the source texts' claim), and what does a dead unit cost?
+"""Experiments that train, edit the units (deadunits/surgery.py), and train on from the same
+weights: do killed units come back under a leak (the source texts' claim), and what does a dead unit
+cost?
 
 Each takes its config section (``revival:`` or ``dead_cost:``), the dataset and the registry entries
 it names, and returns one row per model and arm."""
@@ -54,9 +55,9 @@ def _state(model):
 
 
 def revival(data, spec: dict, activations: dict, init: dict, settings: dict) -> pd.DataFrame:
-    """Train ReLU nets, kill a share of their units (pre-activation below 0 on every training input),
-    then train on from the same weights with each activation; per model: the share of the killed
-    units still inactive at the start of the second phase that fire on some training input at
+    """Train ReLU nets, kill a share of their units (pre-activation below 0 on every training
+    input), then train on from the same weights with each activation; per model: the share of the
+    killed units still inactive at the start of the second phase that fire on some training input at
     its end (revived), and test error after it."""
     before, after = spec["epochs"]
     relu = _train(data, spec, activations["relu"], init, settings, epochs=before).model

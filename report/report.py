@@ -50,11 +50,14 @@ for figure in headline.itertuples():
 # %% [markdown]
 # ## Findings at a glance
 #
-# One line per claim row: its verdict, the measured number with its 95% interval over seeds (or draws),
-# and the main caveat. Only rows of kind `claim` are reproductions; `contrast` rows show the other side
+# One line per claim row: its verdict, the measured number with its 95% interval over seeds (or
+# draws),
+# and the main caveat. Only rows of kind `claim` are reproductions; `contrast` rows show the other
+# side
 # of a claim, `sanity` rows check properties that hold by construction, and `benchmark` rows are
 # wall-clock timings on a shared machine. `inconclusive` means the data
-# cannot decide (too few trained nets, both arms at zero, or a budget too short for the reference arm).
+# cannot decide (too few trained nets, both arms at zero, or a budget too short for the reference
+# arm).
 # The sections below give each row's condition and rule.
 
 # %%
@@ -81,7 +84,8 @@ show("probe_overcount")
 # Each claim of the three source texts and each published reference result, measured under the
 # condition stated (and how it differs from the source), with the published number or direction
 # ("second-hand" where it comes only from summaries), the measured mean and its 95% interval
-# over seeds (or draws), its p-value and adjusted p-value, and a verdict computed by the rule written in the claim's docstring in
+# over seeds (or draws), its p-value and adjusted p-value, and a verdict computed by the rule
+# written in the claim's docstring in
 # `deadunits/claims.py`. The same rows are in `results/tables/claims.csv`.
 
 # %%

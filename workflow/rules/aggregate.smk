@@ -1,4 +1,6 @@
 rule aggregate:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         job_dirs(),
     output:

@@ -1,4 +1,6 @@
 rule claims:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         runs=rules.aggregate.output.runs,
         layers=rules.aggregate.output.layers,

@@ -37,3 +37,15 @@ def train_resources(wildcards):
     """Per-job memory and runtime for cluster executors, scaled by the size of the job's largest and all its cells."""
     gflop = [cell_cost(cell) / 1e9 for cell in JOBS[wildcards.job].values()]
     return {"mem_mb": 2000 + int(max(gflop) * 2), "runtime": 10 + int(sum(gflop) / 600)}
+
+
+def followup_params(section):
+    spec = config[section]
+    names = spec.get("activations", ["relu"])
+    return dict(spec=canonical(spec), activations={n: canonical(config["activations"][n]) for n in names},
+                init=canonical(init_for(config, spec["init"], None)), settings=canonical(config.get("defaults", {})))
+
+
+def followup_tables():
+    """The follow-up tables of this config, by name, for the rules that read them."""
+    return {name: f"results/tables/{name}.csv" for name in ("revival", "dead_cost") if name in config}

@@ -2,6 +2,8 @@ import os
 
 
 rule figures:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         runs=rules.aggregate.output.runs,
         curves=rules.aggregate.output.curves,

@@ -2,16 +2,11 @@
 # its section is in the config, and reruns when that section (or a registry entry it names) changes.
 
 
-def followup_params(section):
-    spec = config[section]
-    names = spec.get("activations", ["relu"])
-    return dict(spec=canonical(spec), activations={n: canonical(config["activations"][n]) for n in names},
-                init=canonical(init_for(config, spec["init"], None)), settings=canonical(config.get("defaults", {})))
-
-
 if "revival" in config:
 
     rule revival:
+        conda:
+            "../envs/deadunits.yaml"
         input:
             data=f"results/datasets/{config['revival']['dataset']}.pt",
         output:
@@ -28,6 +23,8 @@ if "revival" in config:
 if "dead_cost" in config:
 
     rule dead_cost:
+        conda:
+            "../envs/deadunits.yaml"
         input:
             data=f"results/datasets/{config['dead_cost']['dataset']}.pt",
         output:
@@ -39,8 +36,3 @@ if "dead_cost" in config:
         threads: config.get("threads", 1)
         script:
             "../../scripts/followups.py"
-
-
-def followup_tables():
-    """The follow-up tables of this config, by name, for the rules that read them."""
-    return {name: f"results/tables/{name}.csv" for name in ("revival", "dead_cost") if name in config}

@@ -1,4 +1,6 @@
 rule findings:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         runs=rules.aggregate.output.runs,
         layers=rules.aggregate.output.layers,
@@ -20,6 +22,8 @@ rule findings:
 
 
 rule report:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         notebook=workflow.source_path("../../report/report.py"),
         findings=rules.findings.output.findings,

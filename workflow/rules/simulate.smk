@@ -1,4 +1,6 @@
 rule simulate:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         probe=f"results/datasets/{config['simulate']['born_dead']['dataset']}.pt",
     output:
@@ -14,6 +16,8 @@ rule simulate:
 
 
 rule activation_cost:
+    conda:
+        "../envs/deadunits.yaml"
     output:
         cost="results/tables/activation_cost.csv",
     log:

@@ -1,4 +1,6 @@
 rule dataset:
+    conda:
+        "../envs/deadunits.yaml"
     output:
         "results/datasets/{dataset}.pt",
     params:
@@ -10,6 +12,8 @@ rule dataset:
 
 
 rule train:
+    conda:
+        "../envs/deadunits.yaml"
     input:
         data=lambda wildcards: f"results/datasets/{next(iter(JOBS[wildcards.job].values()))['key']['dataset']}.pt",
     output:
