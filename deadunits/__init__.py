@@ -1,4 +1,5 @@
-"""deadunits: train stacks of small MLPs and measure which units die, how fast they learn, how gradients behave."""
+"""deadunits: train stacks of small MLPs and measure which units die, how fast they learn, how
+gradients behave."""
 
 from deadunits.activations import ACTIVATIONS, build_activation
 from deadunits.datasets import DATASETS, Dataset, load_dataset

@@ -12,12 +12,13 @@ from deadunits.stats import mean_ci
 
 
 def activation_cost(activations: dict, shape=(64, 512, 256), rounds: int = 15) -> pd.DataFrame:
-    """Seconds for forward + backward of each activation on the same (models, units, batch) tensor, relative to ReLU.
+    """Seconds for forward + backward of each activation on the same (models, units, batch) tensor,
+    relative to ReLU.
 
     The activations are timed in turn, round after round, so that a slower or busier moment of the
-    machine hits them all alike instead of whichever was timed then. ``relative_to_relu`` is the ratio of the median times, with a
-    95% t-interval of the per-round ratios: timings wobble from run to run, and the report shows
-    these rows as benchmarks, apart from the counted claims.
+    machine hits them all alike instead of whichever was timed then. ``relative_to_relu`` is the
+    ratio of the median times, with a 95% t-interval of the per-round ratios: timings wobble from
+    run to run, and the report shows these rows as benchmarks, apart from the counted claims.
     """
     z0 = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
     acts = {name: build_activation(spec, shape[0], shape[1]) for name, spec in activations.items()}

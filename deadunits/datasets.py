@@ -18,9 +18,9 @@ from deadunits.registry import Registry
 
 @dataclass
 class Dataset:
-    """Train/validation/test tensors; ``n_classes == 0`` marks a regression target (``y`` is float, shape (n, 1)).
-    The validation split is carved from the training data (VALIDATION_SHARE of it): learning rates and best
-    cells are chosen on it, never on the test set (GUIDE §5)."""
+    """Train/validation/test tensors; ``n_classes == 0`` marks a regression target (``y`` is float,
+    shape (n, 1)). The validation split is carved from the training data (VALIDATION_SHARE of it):
+    learning rates and best cells are chosen on it, never on the test set (GUIDE §5)."""
 
     name: str
     x_train: torch.Tensor
@@ -44,8 +44,9 @@ class Dataset:
         return self.n_classes == 0
 
     def constant_baseline(self) -> tuple:
-        """(loss, error) on the training set of the best constant prediction: the mean (its loss is the
-        variance; error NaN) for regression, the majority class (error 1 - its share) for classification."""
+        """(loss, error) on the training set of the best constant prediction: the mean (its loss is
+        the variance; error NaN) for regression, the majority class (error 1 - its share) for
+        classification."""
         if self.is_regression:
             return self.y_train.var(dim=0, unbiased=False).mean().item(), float("nan")
         share = torch.bincount(self.y_train, minlength=self.n_classes).max().item() / len(
@@ -71,7 +72,8 @@ dataset = DATASETS.register
 
 
 def check_dataset(spec: dict, files: bool = True) -> None:
-    """Cheap checks before any work: the loader takes these arguments, and (``files``) its files are there."""
+    """Cheap checks before any work: the loader takes these arguments, and (``files``) its files
+    are there."""
     args = {k: v for k, v in spec.items() if k != "fn"}
     DATASETS.check_kwargs(spec["fn"], args)
     if files and spec["fn"] == "idx":
@@ -98,8 +100,8 @@ def _split_and_standardise(name, x, y, n_classes, test_size, seed, standardise=T
 
 
 def _finish(name, x_tr, y_tr, x_te, y_te, n_classes, seed, standardise=True) -> Dataset:
-    """Carve the validation split from the training data, then standardise all three with the statistics of
-    what is left for training."""
+    """Carve the validation split from the training data, then standardise all three with the
+    statistics of what is left for training."""
     from sklearn.model_selection import train_test_split
 
     y_tr = np.asarray(y_tr)
@@ -140,7 +142,8 @@ def digits(seed=0, test_size=0.2):
 
 @dataset("mnist1d")
 def mnist1d(seed=0, num_samples=5000):
-    """MNIST-1D regenerated from its templates with ``mnist1d.data.make_dataset`` (never its download)."""
+    """MNIST-1D regenerated from its templates with ``mnist1d.data.make_dataset`` (never its
+    download)."""
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
@@ -197,7 +200,8 @@ def spirals(seed=0, n_samples=2000, n_arms=2, noise=0.2, test_size=0.25):
 
 @dataset("abs1d")
 def abs1d(seed=0, n_train=3000, n_test=1000, half_width=math.sqrt(7)):
-    """f(x) = |x| on [-sqrt 7, sqrt 7]: Lu et al.'s (2020) collapse experiment. Regression, not standardised."""
+    """f(x) = |x| on [-sqrt 7, sqrt 7]: Lu et al.'s (2020) collapse experiment. Regression, not
+    standardised."""
     rng = np.random.default_rng(seed)
     x_tr, x_te = (rng.uniform(-half_width, half_width, (n, 1)) for n in (n_train, n_test))
     return _finish("abs1d", x_tr, np.abs(x_tr), x_te, np.abs(x_te), 0, seed, standardise=False)
@@ -220,7 +224,8 @@ def idx_files(root="data/mnist", name="mnist", seed=0) -> list:
         if path is None:
             raise FileNotFoundError(
                 f"dataset {name!r}: missing {candidates[0]} (or {candidates[1].name}); "
-                f"download the four IDX files of {name} into {root}/ or set its 'root:' in config.yaml"
+                f"download the four IDX files of {name} into {root}/ "
+                "or set its 'root:' in config.yaml"
             )
         found.append(path)
     return found
@@ -236,7 +241,8 @@ def idx(seed=0, root="data/mnist", name="mnist"):
 
 
 def read_idx(path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped): magic 0x0000 + dtype 0x08 (uint8) + ndim, big-endian dims."""
+    """Read one IDX file (optionally gzipped): magic 0x0000 + dtype 0x08 (uint8) + ndim, big-endian
+    dims."""
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as f:
         raw = f.read()

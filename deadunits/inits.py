@@ -1,7 +1,7 @@
 """Initialisation registry: always explicit, because PyTorch's default Linear init is not He init.
 
-An entry fills one model's ``weight`` (out, in) and ``bias`` (out,) in place from a generator, so that
-a model initialised inside a stack is the same as the model initialised alone with its seed.
+An entry fills one model's ``weight`` (out, in) and ``bias`` (out,) in place from a generator, so
+that a model initialised inside a stack is the same as the model initialised alone with its seed.
 Config entries may add ``scale`` (multiplies the weights: poor init on purpose) and ``bias`` (a
 constant bias, e.g. 0.1 to push ReLUs to their active side).
 """
@@ -55,7 +55,8 @@ def torch_default():
 
 @initializer("rai")
 def rai(std=0.6007):
-    """Lu et al. (2020) randomized asymmetric init: N(0, std^2/fan_in) on [W | b], one Beta(2,1) entry per row."""
+    """Lu et al. (2020) randomized asymmetric init: N(0, std^2/fan_in) on [W | b], one Beta(2,1)
+    entry per row."""
 
     def fill(weight, bias, generator):
         fan_out, fan_in = weight.shape
@@ -72,7 +73,8 @@ def rai(std=0.6007):
 
 
 def build_init(spec: dict):
-    """A function ``fill(weight, bias, generator)`` for a config entry like ``{"fn": "he_normal", "bias": 0.1}``."""
+    """A function ``fill(weight, bias, generator)`` for a config entry like
+    ``{"fn": "he_normal", "bias": 0.1}``."""
     spec = dict(spec)
     name = spec.pop("fn")
     scale, bias_value = spec.pop("scale", 1.0), spec.pop("bias", None)

@@ -13,7 +13,8 @@ import torch
 
 
 def atomic_write(path, write) -> None:
-    """Call ``write(tmp_path)``, then rename over ``path``: readers see the old file or the whole new one."""
+    """Call ``write(tmp_path)``, then rename over ``path``: readers see the old file or the whole
+    new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -54,7 +55,8 @@ def read_tables(
         "dead_cost",
     ),
 ) -> dict:
-    """The results tables a rule was given, by input name: parquet or CSV by suffix; absent names are skipped."""
+    """The results tables a rule was given, by input name: parquet or CSV by suffix; absent names
+    are skipped."""
     tables = {}
     for name in names:
         path = getattr(named_inputs, name, None)
@@ -66,7 +68,8 @@ def read_tables(
 
 
 def check_readable(paths) -> None:
-    """Fail before any job runs when an existing results table is damaged (Snakemake would take it as done)."""
+    """Fail before any job runs when an existing results table is damaged (Snakemake would take
+    it as done)."""
     import pyarrow.parquet as pq
 
     for path in map(Path, paths):
@@ -82,7 +85,8 @@ def check_readable(paths) -> None:
 
 @cache
 def code_version() -> str:
-    """The git commit of the checkout (with -dirty when it has local changes), else the package version."""
+    """The git commit of the checkout (with -dirty when it has local changes), else the package
+    version."""
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
@@ -103,8 +107,8 @@ def code_version() -> str:
 
 @cache
 def machine() -> str:
-    """Host, architecture, cores, CPU model and the vector kernels torch uses on it (AVX2, AVX512): hosts of one
-    name differ in these, and speed figures with them."""
+    """Host, architecture, cores, CPU model and the vector kernels torch uses on it (AVX2,
+    AVX512): hosts of one name differ in these, and speed figures with them."""
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     cpu = next(

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 
 
 def loss_and_error(out, y, regression: bool):
-    """Per-model mean loss and error rate (error is NaN for regression) of (K, outputs, batch) outputs against
-    (K, batch) class labels or (K, batch, outputs) regression targets."""
+    """Per-model mean loss and error rate (error is NaN for regression) of (K, outputs, batch)
+    outputs against (K, batch) class labels or (K, batch, outputs) regression targets."""
     if regression:
         loss = (out - y.transpose(1, 2)).pow(2).mean(dim=(1, 2))
         return loss, torch.full_like(loss, math.nan)

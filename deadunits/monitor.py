@@ -4,9 +4,10 @@
     table = monitor.measure(loader)   # one row per activation module
     monitor.remove()
 
-A unit is one feature (dimension 1) of an activation's input. It is inactive when its pre-activation is
-<= 0 for every input seen, and dead when |phi'| is below 1e-3 on every input seen (no gradient passes:
-for ReLU the same as inactive, never for Leaky ReLU), as in the pipeline (README, "Metrics").
+A unit is one feature (dimension 1) of an activation's input. It is inactive when its pre-activation
+is <= 0 for every input seen, and dead when |phi'| is below 1e-3 on every input seen (no gradient
+passes: for ReLU the same as inactive, never for Leaky ReLU), as in the pipeline (README,
+"Metrics").
 """
 
 import pandas as pd
@@ -75,7 +76,8 @@ class _UnitTally:
 
 
 class DeadUnitMonitor:
-    """Attach to a model's activation modules (or to ``types`` you name) and tally what their units do."""
+    """Attach to a model's activation modules (or to ``types`` you name) and tally what their units
+    do."""
 
     def __init__(self, model: nn.Module, types=ACTIVATION_TYPES, dormant_tau: float = 0.1):
         self.model, self.tau = model, dormant_tau
@@ -87,7 +89,8 @@ class DeadUnitMonitor:
                 )
         if not self.handles:
             raise ValueError(
-                f"{type(model).__name__} has no activation module of types {[t.__name__ for t in types]}"
+                f"{type(model).__name__} has no activation module of types "
+                f"{[t.__name__ for t in types]}"
             )
 
     def _hook(self, name):
@@ -99,7 +102,8 @@ class DeadUnitMonitor:
         return hook
 
     def measure(self, batches) -> pd.DataFrame:
-        """Run the model over ``batches`` (a DataLoader of ``(x, y)`` or of ``x``) and tabulate each layer."""
+        """Run the model over ``batches`` (a DataLoader of ``(x, y)`` or of ``x``) and tabulate each
+        layer."""
         self.tallies = {}
         was_training = self.model.training
         self.model.eval()

@@ -1,4 +1,5 @@
-"""Optimizers for a stack of models: one learning rate per model, and a stopped (diverged) model never moves."""
+"""Optimizers for a stack of models: one learning rate per model, and a stopped (diverged) model
+never moves."""
 
 import torch
 
@@ -12,9 +13,9 @@ class StackedSGD:
     """SGD with momentum (PyTorch's definition) and one learning rate per model.
 
     SGD with momentum is linear in the gradient, so model k's learning rate is folded into its loss
-    (``loss_weight``) and PyTorch's fused SGD kernel runs with lr=1: one pass over memory per parameter.
-    The kernel is called directly: ``torch.optim.SGD`` gives the same numbers but imports torch._dynamo
-    on its first step, about 2 s of every training job.
+    (``loss_weight``) and PyTorch's fused SGD kernel runs with lr=1: one pass over memory per
+    parameter. The kernel is called directly: ``torch.optim.SGD`` gives the same numbers but imports
+    torch._dynamo on its first step, a start-up cost in every training job.
     A stopped (diverged) model gets its gradient and momentum zeroed, so it never moves again.
     """
 
@@ -48,7 +49,8 @@ class StackedSGD:
 
 
 class StackedAdam:
-    """Adam (PyTorch's definition) with one learning rate per model; stopped models get no update."""
+    """Adam (PyTorch's definition) with one learning rate per model; stopped models get no
+    update."""
 
     def __init__(self, params, lrs, settings):
         self.params, self.lrs, self.betas = list(params), lrs, settings.betas

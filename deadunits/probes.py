@@ -1,7 +1,8 @@
 """Unit-level measurements on a fixed probe set (definitions in GUIDE §4 and the README).
 
-Every function takes stacked tensors: pre-activations ``z`` and activations ``h`` of one hidden layer
-with shape (models, units, probe inputs), and returns one value per model (or per model and unit).
+Every function takes stacked tensors: pre-activations ``z`` and activations ``h`` of one hidden
+layer with shape (models, units, probe inputs), and returns one value per model (or per model and
+unit).
 """
 
 import torch
@@ -12,20 +13,23 @@ UNIT_FRACTIONS = ("inactive", "dead", "dormant", "sparsity")
 
 
 def inactive_units(z):
-    """(K, W) mask: pre-activation <= 0 for every probe input. A ReLU there outputs 0 and gets no gradient;
-    a Leaky ReLU, ELU, tanh or sigmoid unit still does (GUIDE §4: inactive is not dead)."""
+    """(K, W) mask: pre-activation <= 0 for every probe input. A ReLU there outputs 0 and gets no
+    gradient; a Leaky ReLU, ELU, tanh or sigmoid unit still does (GUIDE §4: inactive is not
+    dead)."""
     return z.amax(dim=-1) <= 0
 
 
 def dead_units(dphi, threshold: float = 1e-3):
-    """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the unit."""
+    """(K, W) mask: |phi'(z)| < threshold for every probe input: no learning signal passes the
+    unit."""
     return (
         torch.maximum(dphi.amax(dim=-1), -dphi.amin(dim=-1)) < threshold
     )  # max |phi'|, without an abs() copy
 
 
 def dormant_units(h, tau: float = 0.1):
-    """(K, W) mask: the unit's mean |activation| is at most ``tau`` times the layer's average (ReDo)."""
+    """(K, W) mask: the unit's mean |activation| is at most ``tau`` times the layer's average
+    (ReDo)."""
     score = h.abs().mean(dim=-1)
     layer_mean = score.mean(dim=1, keepdim=True)
     return score <= tau * layer_mean  # a layer of all-zero units has score 0 <= 0: all dormant
@@ -40,19 +44,20 @@ def derivative(activation, z):
 
 
 def collapsed(out, rtol: float = 1e-6):
-    """(K,) mask: the network's (K, outputs, inputs) output is constant over the probe set (a born-dead or
-    collapsed net)."""
+    """(K,) mask: the network's (K, outputs, inputs) output is constant over the probe set (a
+    born-dead or collapsed net)."""
     spread = (out.amax(dim=-1) - out.amin(dim=-1)).amax(dim=-1)
     return spread <= rtol * out.abs().amax(dim=(1, 2)).clamp_min(1.0)
 
 
 def layer_stats(z, h, dphi, dead_threshold: float = 1e-3, dormant_tau: float = 0.1) -> dict:
-    """Per-model fractions and moments of one hidden layer, plus its inactive mask (for the unit histories).
+    """Per-model fractions and moments of one hidden layer, plus its inactive mask (for the unit
+    histories).
 
-    ``bias_shift`` is Clevert et al.'s measure: each unit's mean activation over the probe set, then the
-    median over the layer's units (GUIDE §4). The probe runs on
-    tensors larger than the cache, so each statistic uses torch's vectorised reductions (a bool
-    comparison, ``var_mean`` or ``aminmax`` is several times slower here).
+    ``bias_shift`` is Clevert et al.'s measure: each unit's mean activation over the probe set, then
+    the median over the layer's units (GUIDE §4). The probe runs on tensors larger than the cache,
+    so each statistic uses torch's vectorised reductions (a bool comparison, ``var_mean`` or
+    ``aminmax`` is several times slower here).
     """
     inactive = inactive_units(z)
     k, w, p = h.shape

@@ -1,6 +1,6 @@
 """What a stack's probes record at init and after each probed epoch: curves, per-layer unit
-statistics, each unit's history (inactive at init, ever inactive) for the became-inactive and revived counts,
-and at init and the end the same units over the whole training set."""
+statistics, each unit's history (inactive at init, ever inactive) for the became-inactive and
+revived counts, and at init and the end the same units over the whole training set."""
 
 import math
 import time
@@ -19,7 +19,8 @@ def _numpy(t):
 
 class ProbeRecorder:
     """Probes one stack on the fixed probe set (the first ``probe_size`` training examples) and the
-    test set; ``record`` appends one row per model to ``curves`` and one per model and layer to ``layers``."""
+    test set; ``record`` appends one row per model to ``curves`` and one per model and layer to
+    ``layers``."""
 
     def __init__(self, model, data, settings):
         self.model, self.data, self.settings = model, data, settings
@@ -34,10 +35,11 @@ class ProbeRecorder:
         )  # time spent probing; examples each model's probes forward
 
     def record(self, epoch, active, train_loss, train_err, grad_mean, grad_max, whole_set=False):
-        """Probe now: unit statistics on the probe set and a test pass. With ``whole_set`` the pass goes on over
-        the rest of the training set (the probe set is its first chunk): layers gain ``inactive_full`` and
-        ``dead_full`` (inactive, dead on every training example), curves ``train_loss_full`` and
-        ``train_error_full``. ``train_loss`` None (at init) means the probe set stands in for the epoch's mean."""
+        """Probe now: unit statistics on the probe set and a test pass. With ``whole_set`` the pass
+        goes on over the rest of the training set (the probe set is its first chunk): layers gain
+        ``inactive_full`` and ``dead_full`` (inactive, dead on every training example), curves
+        ``train_loss_full`` and ``train_error_full``. ``train_loss`` None (at init) means the probe
+        set stands in for the epoch's mean."""
         started = time.perf_counter()
         s, k, regression = self.settings, self.model.n_models, self.data.is_regression
         with torch.no_grad():
@@ -82,21 +84,23 @@ class ProbeRecorder:
         )
 
     def _forward(self, x):
-        """Outputs, each hidden layer's (pre-activation, activation) and phi'(pre-activation) on inputs ``x``."""
+        """Outputs, each hidden layer's (pre-activation, activation) and phi'(pre-activation) on
+        inputs ``x``."""
         out, pre = self.model(x, keep=True)
         return out, pre, [probes.derivative(act, z) for act, (z, _) in zip(self.model.acts, pre)]
 
     def _chunk_sums(self, out, y, pre, dphi):
-        """Loss and error summed over one chunk of inputs, and per layer (K, W) masks of the units active, and
-        passing gradient, on some input of it."""
+        """Loss and error summed over one chunk of inputs, and per layer (K, W) masks of the units
+        active, and passing gradient, on some input of it."""
         loss, err = loss_and_error(out, shared_targets(y, out.shape[0]), self.data.is_regression)
         fires = [~probes.inactive_units(z) for z, _ in pre]
         passes = [~probes.dead_units(d, self.settings.dead_threshold) for d in dphi]
         return loss * len(y), err * len(y), fires, passes
 
     def _whole_set(self, first):
-        """Loss, error and never-active / never-passing fractions ((layers, K) each) over every training example,
-        ``probe_size`` at a time, from the probe set's chunk sums (``first``) on."""
+        """Loss, error and never-active / never-passing fractions ((layers, K) each) over every
+        training example, ``probe_size`` at a time, from the probe set's chunk sums (``first``)
+        on."""
         x_train, y_train, chunk = self.data.x_train, self.data.y_train, len(self.x_probe)
         loss_sum, err_sum, fires, passes = first
         for start in range(chunk, len(x_train), chunk):
@@ -115,9 +119,10 @@ class ProbeRecorder:
         )
 
     def _unit_histories(self, inactive):
-        """Per layer and model, shares of units (inactive: one (K, W) mask per layer): inactive now and at init;
-        inactive now but active at init; inactive at some probe so far; active now after being inactive at an
-        earlier probe (revived); and active at some probe after being inactive at an earlier one (ever revived)."""
+        """Per layer and model, shares of units (inactive: one (K, W) mask per layer): inactive now
+        and at init; inactive now but active at init; inactive at some probe so far; active now
+        after being inactive at an earlier probe (revived); and active at some probe after being
+        inactive at an earlier one (ever revived)."""
         if self.init_inactive is None:
             self.init_inactive, self.ever_inactive = inactive, [m.clone() for m in inactive]
             self.ever_revived = [torch.zeros_like(m) for m in inactive]

@@ -24,7 +24,8 @@ class Registry(dict):
         return self[name]
 
     def check_kwargs(self, name: str, kwargs: dict, skip=("seed",)) -> None:
-        """Fail before any work when an entry is given keyword arguments its builder does not take."""
+        """Fail before any work when an entry is given keyword arguments its builder does not
+        take."""
         params = inspect.signature(self.get(name)).parameters
         if any(p.kind is p.VAR_KEYWORD for p in params.values()):
             return
@@ -32,7 +33,8 @@ class Registry(dict):
         if bad:
             known = [p for p in params if p not in skip]
             raise TypeError(
-                f"{self.kind} {name!r} takes no argument {', '.join(map(repr, bad))}; it takes: {known}"
+                f"{self.kind} {name!r} takes no argument {', '.join(map(repr, bad))}; "
+                f"it takes: {known}"
             )
 
 

@@ -1,5 +1,5 @@
-"""Measurements at initialisation only (no training): born-dead probability (GUIDE R1) and growth of the
-activation-length variance with depth/width (R8)."""
+"""Measurements at initialisation only (no training): born-dead probability (GUIDE R1) and growth of
+the activation-length variance with depth/width (R8)."""
 
 import math
 
@@ -14,9 +14,11 @@ from deadunits.stats import mean_ci
 def born_dead(
     widths, depths, draws: int, probe_x: torch.Tensor, activation=None, init=None, seed=0
 ) -> pd.DataFrame:
-    """Share of freshly initialised nets that are dead at one fixed input, and over a whole probe set.
+    """Share of freshly initialised nets that are dead at one fixed input, and over a whole probe
+    set.
 
-    Dead at an input: some hidden layer has no active unit there (for ReLU the output is then constant).
+    Dead at an input: some hidden layer has no active unit there (for ReLU the output is then
+    constant).
     Theory for zero bias and symmetric weights: 1 - (1 - 2^-width)^depth (Lu et al. 2020).
     """
     activation, init = activation or {"fn": "relu"}, init or {"fn": "he_normal"}
@@ -50,13 +52,14 @@ def born_dead(
 
 
 def length_variance(widths, depths, draws: int, in_dim: int = 10, seed=0) -> pd.DataFrame:
-    """Hanin & Rolnick (2018): Var(|h_L|^2) / E(|h_L|^2)^2 at He init grows like exp(5 * sum 1/width).
+    """Hanin & Rolnick (2018): Var(|h_L|^2) / E(|h_L|^2)^2 at He init grows like
+    exp(5 * sum 1/width).
 
-    ``predicted`` is the exact value for zero-bias Gaussian He init at one fixed input: each layer of
-    n ReLU units multiplies E|h|^4 / (E|h|^2)^2 by E[S^2] = 1 + 5/n, where S = (2/n) sum_j relu(g_j)^2
-    (E relu(g)^2 = 1/2, E relu(g)^4 = 3/2). A sample of N draws cannot show a ratio above N - 1 and,
-    the squared length being heavy-tailed, falls short long before that: ``measurable`` marks the
-    cells whose predicted ratio is at most sqrt(N).
+    ``predicted`` is the exact value for zero-bias Gaussian He init at one fixed input: each layer
+    of n ReLU units multiplies E|h|^4 / (E|h|^2)^2 by E[S^2] = 1 + 5/n, where
+    S = (2/n) sum_j relu(g_j)^2 (E relu(g)^2 = 1/2, E relu(g)^4 = 3/2). A sample of N draws cannot
+    show a ratio above N - 1 and, the squared length being heavy-tailed, falls short long before
+    that: ``measurable`` marks the cells whose predicted ratio is at most sqrt(N).
     """
     x = torch.randn(1, in_dim, generator=torch.Generator().manual_seed(seed))
     rows = []

@@ -1,11 +1,11 @@
 """A stack of K MLPs of one architecture, trained as one set of batched matrix multiplies.
 
-Weights are held as (K, out, in) tensors, nn.Linear's layout per model: on a 2-core CPU one ``baddbmm``
-over 32 small models runs an order of magnitude faster than 32 separate ``nn.Linear`` calls (GUIDE §6).
-Activations are units-first, (K, units, batch): z = W h + b, and the weight gradient dz h^T lands in the
-weights' layout. For narrow layers (the width-2 to width-10 collapse nets) this runs a training step 2-3x
-faster than (K, batch, units), whose reductions over the batch axis are slow; for widths 64-128 the two
-are within 10%.
+Weights are held as (K, out, in) tensors, nn.Linear's layout per model: on a 2-core CPU one
+``baddbmm`` over 32 small models runs much faster than 32 separate ``nn.Linear`` calls (GUIDE §6).
+Activations are units-first, (K, units, batch): z = W h + b, and the weight gradient dz h^T lands in
+the weights' layout. For narrow layers (the width-2 to width-10 collapse nets) this runs a training
+step faster than (K, batch, units), whose reductions over the batch axis are slow; for widths 64-128
+the two are about as fast.
 """
 
 import itertools
@@ -20,7 +20,8 @@ from deadunits.io import atomic_write
 
 
 def model_generators(seed: int):
-    """Independent generators for a model's init and its minibatch order, derived from its seed alone."""
+    """Independent generators for a model's init and its minibatch order, derived from its seed
+    alone."""
     init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
     return (
         torch.Generator("cpu").manual_seed(int(init_seed)),
@@ -29,24 +30,27 @@ def model_generators(seed: int):
 
 
 def hidden_widths(depth: int, width) -> list:
-    """The width of each hidden layer: ``width`` is one number for all ``depth`` layers, or one per layer."""
+    """The width of each hidden layer: ``width`` is one number for all ``depth`` layers, or one per
+    layer."""
     widths = [width] * depth if isinstance(width, int) else [int(w) for w in width]
     if depth < 1 or len(widths) != depth or min(widths) < 1:
         raise ValueError(
-            f"need depth >= 1 and a width >= 1 for each of the {depth} hidden layers, got width {width}"
+            f"need depth >= 1 and a width >= 1 for each of the {depth} hidden layers, "
+            f"got width {width}"
         )
     return widths
 
 
 def widths_label(widths) -> str:
-    """Hidden widths in short, as runs of equal layers: [512, 256, 256, 128] -> '512-256x2-128', [64] * 32 -> '64x32'."""
+    """Hidden widths in short, as runs of equal layers: [512, 256, 256, 128] -> '512-256x2-128',
+    [64] * 32 -> '64x32'."""
     runs = [(w, len(list(group))) for w, group in itertools.groupby(widths)]
     return "-".join(f"{w}x{n}" if n > 1 else f"{w}" for w, n in runs)
 
 
 class StackedMLP(nn.Module):
-    """``depth`` hidden layers of ``width`` units (one number, or one per layer), then a linear output layer,
-    for ``n_models`` models."""
+    """``depth`` hidden layers of ``width`` units (one number, or one per layer), then a linear
+    output layer, for ``n_models`` models."""
 
     def __init__(
         self, in_dim: int, out_dim: int, depth: int, width, activation: dict, n_models: int
@@ -68,7 +72,8 @@ class StackedMLP(nn.Module):
         return self.weights[0].shape[0]
 
     def initialise(self, init: dict, seeds) -> None:
-        """Fill model k from ``seeds[k]``'s init generator, layer by layer, as it would be filled alone."""
+        """Fill model k from ``seeds[k]``'s init generator, layer by layer, as it would be filled
+        alone."""
         fill = build_init(init)
         with torch.no_grad():
             for k, seed in enumerate(seeds):
@@ -77,8 +82,9 @@ class StackedMLP(nn.Module):
                     fill(w[k], b[k], generator)  # (out, in), as nn.Linear holds it
 
     def forward(self, x, keep: bool = False):
-        """``x`` is (batch, in) shared by all models or (K, batch, in); returns (K, out, batch). With ``keep``
-        also returns each hidden layer's (pre-activation, activation) pair, (K, units, batch) each."""
+        """``x`` is (batch, in) shared by all models or (K, batch, in); returns (K, out, batch).
+        With ``keep`` also returns each hidden layer's (pre-activation, activation) pair,
+        (K, units, batch) each."""
         hidden = []
         h = x.transpose(-2, -1)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -110,7 +116,8 @@ LAYOUT = "models-out-in"  # how save_stack stores weights; load_model refuses an
 
 
 def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None:
-    """Save initial and final weights of every model in the stack, with what is needed to rebuild it."""
+    """Save initial and final weights of every model in the stack, with what is needed to rebuild
+    it."""
     arch = dict(
         in_dim=model.weights[0].shape[2],
         out_dim=model.weights[-1].shape[1],
@@ -132,7 +139,8 @@ def load_model(path, i: int, which: str = "final") -> nn.Sequential:
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if "error" in saved:
         raise ValueError(
-            f"{path}: this cell failed to train ({saved['error']}); see its log under results/logs/train/"
+            f"{path}: this cell failed to train ({saved['error']}); "
+            "see its log under results/logs/train/"
         )
     if saved.get("layout") != LAYOUT:
         raise ValueError(

@@ -38,8 +38,9 @@ def mean_ci(values, level: float = LEVEL):
 
 
 def p_beyond(values, null: float, direction: str) -> float:
-    """One-sided p-value that the mean lies ``above`` (or ``below``) ``null``: an exact binomial test
-    for 0/1 values, else a one-sample t-test. A sample without spread gives 0 or 1 by its side."""
+    """One-sided p-value that the mean lies ``above`` (or ``below``) ``null``: an exact binomial
+    test for 0/1 values, else a one-sample t-test. A sample without spread gives 0 or 1 by its
+    side."""
     x = _finite(values)
     alternative = {"above": "greater", "below": "less"}[direction]
     if len(x) == 0:
@@ -79,8 +80,9 @@ def summarise(df: pd.DataFrame, by: list, metrics: list) -> pd.DataFrame:
 def at_best_lr(
     runs: pd.DataFrame, by: list, metric: str, stat: str = "mean", best: str = "max"
 ) -> pd.DataFrame:
-    """The rows of ``runs`` at each group's best learning rate: the lr whose ``stat`` over seeds of ``metric``
-    is highest (``best="max"``) or lowest (``"min"``). Row order is kept, so CIs over seeds do not change."""
+    """The rows of ``runs`` at each group's best learning rate: the lr whose ``stat`` over seeds of
+    ``metric`` is highest (``best="max"``) or lowest (``"min"``). Row order is kept, so CIs over
+    seeds do not change."""
     scores = runs.groupby([*by, "lr"])[metric].agg(stat)
     chosen = getattr(scores.groupby(level=list(by)), "idxmax" if best == "max" else "idxmin")()
     return runs.merge(pd.DataFrame(list(chosen), columns=[*by, "lr"]))
@@ -89,8 +91,8 @@ def at_best_lr(
 def time_to_event(
     runs: pd.DataFrame, reached: str = "steps_to_target", budget: str = "budget_steps"
 ) -> pd.DataFrame:
-    """(duration, observed) per run: the time to the target where it was reached, else the budget, right-censored
-    (GUIDE §4: a run that never reaches the target is censored, never dropped)."""
+    """(duration, observed) per run: the time to the target where it was reached, else the budget,
+    right-censored (GUIDE §4: a run that never reaches the target is censored, never dropped)."""
     observed = runs[reached].notna()
     return pd.DataFrame(
         {
@@ -102,7 +104,8 @@ def time_to_event(
 
 
 def km_median(events: pd.DataFrame) -> float:
-    """Kaplan-Meier median time to the event (lifelines); inf when fewer than half the runs reach it."""
+    """Kaplan-Meier median time to the event (lifelines); inf when fewer than half the runs reach
+    it."""
     from lifelines import KaplanMeierFitter
 
     if len(events) == 0:
@@ -111,9 +114,9 @@ def km_median(events: pd.DataFrame) -> float:
 
 
 def km_median_ratio(slow: pd.DataFrame, fast: pd.DataFrame, n_boot: int = 500, seed: int = 0):
-    """(ratio, low, high, n): the Kaplan-Meier median of ``slow`` over that of ``fast`` (events indexed by seed),
-    with a percentile bootstrap over the seeds both share, resampled in pairs. inf means the slow arm's median
-    lies beyond its censoring time."""
+    """(ratio, low, high, n): the Kaplan-Meier median of ``slow`` over that of ``fast`` (events
+    indexed by seed), with a percentile bootstrap over the seeds both share, resampled in pairs. inf
+    means the slow arm's median lies beyond its censoring time."""
     seeds = slow.index.intersection(fast.index)
     slow, fast = slow.loc[seeds], fast.loc[seeds]
     ratio = km_median(slow) / km_median(fast)

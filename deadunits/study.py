@@ -1,11 +1,12 @@
 """From config.yaml to training jobs: expand experiments into cells, check names before any work.
 
-A cell is one stack: an experiment's (dataset, activation, init, optimizer, hidden widths) and a block
-of seeds, with every learning rate of that optimizer trained alongside. A training job is every cell
-that differs only in its hidden widths, trained one after another in one process (a process start
-costs 1.4-1.8 s, mostly importing torch). Ids are paths under results/train/: the job's, then the
-cell's widths, so adding an activation, init, dataset, optimizer or seed block adds jobs and leaves
-every existing one (and its files) alone; adding a depth or width retrains its experiment's jobs.
+A cell is one stack: an experiment's (dataset, activation, init, optimizer, hidden widths) and a
+block of seeds, with every learning rate of that optimizer trained alongside. A training job is
+every cell that differs only in its hidden widths, trained one after another in one process (a
+process start is slow, mostly from importing torch). Ids are paths under results/train/: the job's,
+then the cell's widths, so adding an activation, init, dataset, optimizer or seed block adds jobs
+and leaves every existing one (and its files) alone; adding a depth or width retrains its
+experiment's jobs.
 """
 
 import copy
@@ -22,7 +23,8 @@ from deadunits.trainer import TrainSettings
 
 
 class ConfigError(ValueError):
-    """A config value that names something unknown or impossible; the message names value and fix."""
+    """A config value that names something unknown or impossible; the message names value and
+    fix."""
 
 
 def resolve_config(given: dict, default: Path) -> dict:
@@ -52,7 +54,8 @@ def resolve_config(given: dict, default: Path) -> dict:
 
 
 def canonical(value):
-    """Dicts with sorted keys, recursively: reordering keys in config.yaml must not look like a change."""
+    """Dicts with sorted keys, recursively: reordering keys in config.yaml must not look like a
+    change."""
     if isinstance(value, dict):
         return {k: canonical(value[k]) for k in sorted(value)}
     if isinstance(value, list):
@@ -72,7 +75,8 @@ def _names(experiment: str, field: str, chosen, registry: dict):
 
 
 def check_registries(config: dict) -> None:
-    """Build every activation and init entry once and check dataset arguments, so typos fail in seconds."""
+    """Build every activation and init entry once and check dataset arguments, so typos fail in
+    seconds."""
     for name, spec in config["activations"].items():
         _check(f"activations.{name}", lambda: check_activation(spec))
     for name, spec in config["inits"].items():
@@ -107,7 +111,8 @@ def check_outputs(config: dict) -> None:
             for exp in [wanted] if isinstance(wanted, str) else wanted:
                 if exp not in experiments:
                     raise ConfigError(
-                        f"{section}.{name}: unknown experiment {exp!r}; pick one of {sorted(experiments)}"
+                        f"{section}.{name}: unknown experiment {exp!r}; "
+                        f"pick one of {sorted(experiments)}"
                     )
     for name, options in config.get("claims", {}).items():
         check_claim_needs(config, name, (options or {}).get("experiments"))
@@ -115,7 +120,8 @@ def check_outputs(config: dict) -> None:
     dataset = config["simulate"]["born_dead"]["dataset"]
     if dataset not in config["datasets"]:
         raise ConfigError(
-            f"simulate.born_dead.dataset: unknown dataset {dataset!r}; pick one of {sorted(config['datasets'])}"
+            f"simulate.born_dead.dataset: unknown dataset {dataset!r}; "
+            f"pick one of {sorted(config['datasets'])}"
         )
 
 
@@ -142,7 +148,8 @@ def check_followups(config: dict) -> None:
 
 
 def check_claim_needs(config: dict, name: str, experiments) -> None:
-    """Every config entry a claim reads (its ``needs``) is defined, and trained by one of its experiments."""
+    """Every config entry a claim reads (its ``needs``) is defined, and trained by one of its
+    experiments."""
     from deadunits.claims import CLAIMS
 
     for section, labels in CLAIMS.get(name).needs.items():
@@ -161,21 +168,24 @@ def check_claim_needs(config: dict, name: str, experiments) -> None:
             if experiments and not used:
                 raise ConfigError(
                     f"claims.{name} needs {section} entry {label!r}, which none of its experiments "
-                    f"({', '.join(experiments)}) trains; add it to one of them, or drop {name} from claims:"
+                    f"({', '.join(experiments)}) trains; add it to one of them, "
+                    f"or drop {name} from claims:"
                 )
 
 
 def init_for(config: dict, init: str, activation: str | None) -> dict:
-    """The init entry a cell uses. An entry ``{fn: per_activation, by_activation: {selu: lecun, ...}, otherwise: he}``
-    names another entry per activation: one experiment runs each activation with its own standard init."""
+    """The init entry a cell uses. An entry
+    ``{fn: per_activation, by_activation: {selu: lecun, ...}, otherwise: he}`` names another entry
+    per activation: one experiment runs each activation with its own standard init."""
     spec = config["inits"][init]
     if spec.get("fn") != "per_activation":
         return spec
     chosen = spec.get("by_activation", {}).get(activation, spec.get("otherwise"))
     if chosen not in config["inits"] or config["inits"][chosen].get("fn") == "per_activation":
+        plain = sorted(k for k, v in config["inits"].items() if v.get("fn") != "per_activation")
         raise ValueError(
             f"{chosen!r} (for activation {activation!r}) is not a plain init entry; "
-            f"name one of {sorted(k for k, v in config['inits'].items() if v.get('fn') != 'per_activation')}"
+            f"name one of {plain}"
         )
     return config["inits"][chosen]
 
@@ -247,7 +257,8 @@ def plan_cells(config: dict) -> dict:
 
 
 def training_jobs(cells: dict) -> dict:
-    """{job id: {cell id: cell}}: a job is the cells whose ids differ only in the last part (the hidden widths)."""
+    """{job id: {cell id: cell}}: a job is the cells whose ids differ only in the last part (the
+    hidden widths)."""
     jobs = {}
     for cell_id, cell in cells.items():
         jobs.setdefault(cell_id.rsplit("/", 1)[0], {})[cell_id] = cell
@@ -255,15 +266,17 @@ def training_jobs(cells: dict) -> dict:
 
 
 def shapes(name: str, experiment: dict) -> list:
-    """The hidden widths of each net an experiment trains: every depth with every number under ``widths``, and
-    each per-layer list under ``widths`` (e.g. [512, 256, 256, 128]) with the depth equal to its length."""
+    """The hidden widths of each net an experiment trains: every depth with every number under
+    ``widths``, and each per-layer list under ``widths`` (e.g. [512, 256, 256, 128]) with the depth
+    equal to its length."""
     uniform = [w for w in experiment["widths"] if isinstance(w, int)]
     per_layer = [list(w) for w in experiment["widths"] if not isinstance(w, int)]
     for widths in per_layer:
         if len(widths) not in experiment["depths"]:
             raise ConfigError(
-                f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, but depths are "
-                f"{experiment['depths']}; add {len(widths)} to depths or give one width per layer"
+                f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, "
+                f"but depths are {experiment['depths']}; add {len(widths)} to depths "
+                "or give one width per layer"
             )
     return [[w] * depth for depth in experiment["depths"] for w in uniform] + per_layer
 

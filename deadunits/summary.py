@@ -1,4 +1,5 @@
-"""From per-probe tables to one row per run, and from runs to one row per cell over seeds (summary.csv)."""
+"""From per-probe tables to one row per run, and from runs to one row per cell over seeds
+(summary.csv)."""
 
 import numpy as np
 import pandas as pd
@@ -49,13 +50,14 @@ def final_layers(layers: pd.DataFrame) -> pd.DataFrame:
     return layers[layers.epoch == layers.groupby("run_id").epoch.transform("max")]
 
 
-UNTRAINED_GAP = 0.1  # a net that closes less than this share of the gap between the best constant and a perfect fit
+# a net that closes less than this share of the gap between the best constant and a perfect fit
+UNTRAINED_GAP = 0.1
 
 
 def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple) -> np.ndarray:
-    """Each run's outcome (GUIDE §4): ``diverged`` (non-finite loss or gradient), ``untrained`` (its final
-    training error, or for regression its loss, is at least (1 - UNTRAINED_GAP) times the best constant
-    prediction's: no better than chance), else ``trained``."""
+    """Each run's outcome (GUIDE §4): ``diverged`` (non-finite loss or gradient), ``untrained`` (its
+    final training error, or for regression its loss, is at least (1 - UNTRAINED_GAP) times the best
+    constant prediction's: no better than chance), else ``trained``."""
     baseline_loss, baseline_error = baseline
     if np.isnan(baseline_error):
         untrained = ~(np.asarray(final_train_loss) < (1 - UNTRAINED_GAP) * baseline_loss)
@@ -65,9 +67,10 @@ def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple)
 
 
 def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
-    """One row per model: unit fractions over all hidden units (layers weighted by their widths) at init and at
-    the end, on the probe set and (``<name>_full``, from ``layers``' whole-set columns) on every training example;
-    born dead (collapsed at init); final training (whole set) and test numbers."""
+    """One row per model: unit fractions over all hidden units (layers weighted by their widths) at
+    init and at the end, on the probe set and (``<name>_full``, from ``layers``' whole-set columns)
+    on every training example; born dead (collapsed at init); final training (whole set) and test
+    numbers."""
     last = curves.epoch.max()
     shares = list(UNIT_FRACTIONS) + list(HISTORIES) + [f"{name}_full" for name in WHOLE_SET]
     weighted = (
@@ -101,9 +104,10 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """summary.csv: per cell (CELL_KEYS) the Kaplan-Meier convergence columns over all its runs, and the mean and
-    95% bootstrap CI over seeds of every summary metric over its trained runs only (``n``); ``n_untrained`` and
-    ``n_diverged`` count the runs left out. A cell without a trained run keeps its row, with NaN metrics."""
+    """summary.csv: per cell (CELL_KEYS) the Kaplan-Meier convergence columns over all its runs, and
+    the mean and 95% bootstrap CI over seeds of every summary metric over its trained runs only
+    (``n``); ``n_untrained`` and ``n_diverged`` count the runs left out. A cell without a trained
+    run keeps its row, with NaN metrics."""
     trained = runs[runs.outcome == "trained"].astype({m: float for m in SUMMARY_METRICS})
     counts = runs.groupby(CELL_KEYS).outcome.value_counts().unstack(fill_value=0)
     counts = (
@@ -132,9 +136,9 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def convergence_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per cell, over all its runs (a run that never reaches the target, trained or not, is censored at its
-    budget, never dropped): Kaplan-Meier median steps and epochs to the target (inf: beyond the budget) and
-    how many runs were censored."""
+    """Per cell, over all its runs (a run that never reaches the target, trained or not, is censored
+    at its budget, never dropped): Kaplan-Meier median steps and epochs to the target (inf: beyond
+    the budget) and how many runs were censored."""
     rows = []
     for key, cell in runs.groupby(CELL_KEYS):
         rows.append(

@@ -9,7 +9,8 @@ from deadunits.stack import model_generators
 
 
 def pre_activations(model, x, chunk: int = 512):
-    """Each hidden layer's pre-activations (K, units, n) on all of ``x``, a chunk of inputs at a time."""
+    """Each hidden layer's pre-activations (K, units, n) on all of ``x``, a chunk of inputs at a
+    time."""
     layers = None
     with torch.no_grad():
         for start in range(0, len(x), chunk):
@@ -22,8 +23,8 @@ def pre_activations(model, x, chunk: int = 512):
 
 
 def never_active(model, x) -> list:
-    """Per hidden layer a (K, units) mask: pre-activation <= 0 on every input of ``x`` (inactive; for
-    ReLU, dead)."""
+    """Per hidden layer a (K, units) mask: pre-activation <= 0 on every input of ``x`` (inactive;
+    for ReLU, dead)."""
     return [z.amax(dim=-1) <= 0 for z in pre_activations(model, x)]
 
 

@@ -1,5 +1,5 @@
-"""Train a stack of MLPs (every learning rate x seed of one grid cell) and probe it at init and at the
-epochs of its probe schedule (log-spaced by default, always the last).
+"""Train a stack of MLPs (every learning rate x seed of one grid cell) and probe it at init and at
+the epochs of its probe schedule (log-spaced by default, always the last).
 
 Model k of the stack sees only its own seed's init and minibatch order and its own learning rate,
 so training it inside the stack gives the same numbers as training it alone (tests/test_trainer.py).
@@ -26,7 +26,8 @@ from deadunits.summary import run_outcomes, summarise_runs
 
 @dataclass
 class TrainSettings:
-    """Everything about training and probing that is not the architecture. Defaults match config.yaml."""
+    """Everything about training and probing that is not the architecture. Defaults match
+    config.yaml."""
 
     epochs: int = 10
     batch_size: int = 64
@@ -70,7 +71,8 @@ class TrainSettings:
             chosen = set(spec)
         else:
             raise ValueError(
-                f"probe_epochs = {spec!r}; expected 'log', 'all' or a list of epochs between 0 and {last}"
+                f"probe_epochs = {spec!r}; expected 'log', 'all' or a list of epochs "
+                f"between 0 and {last}"
             )
         return sorted(chosen | {0, last})
 
@@ -83,10 +85,11 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def keep_freed_memory():
-    """Ask glibc to keep freed memory instead of returning it to the OS (process-wide: call it from a script).
+    """Ask glibc to keep freed memory instead of returning it to the OS (process-wide: call it from
+    a script).
 
-    A training step frees tens of MB of temporaries; by default glibc hands them back and the next step
-    page-faults them in again, which cost about 10-20% of a step on a 2-core CPU. No-op elsewhere.
+    A training step frees tens of MB of temporaries; by default glibc hands them back and the next
+    step page-faults them in again, which slows every step. No-op elsewhere.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -98,7 +101,8 @@ def keep_freed_memory():
 
 
 def stack_members(lrs, seeds):
-    """(learning rate, seed) of each model of a stack, lr-major: model k = lr index * len(seeds) + seed index."""
+    """(learning rate, seed) of each model of a stack, lr-major:
+    model k = lr index * len(seeds) + seed index."""
     return [float(lr) for lr in lrs for _ in seeds], [int(s) for _ in lrs for s in seeds]
 
 
@@ -108,13 +112,14 @@ def layer_grad_norms(model):
 
 
 def gather(rows, idx):
-    """``rows[idx]`` for a (K, B) index, each model's minibatch: index_select on the flat index takes the same rows
-    4x faster than advanced indexing on the CPU (35 against 140 us a step on the reference stack)."""
+    """``rows[idx]`` for a (K, B) index, each model's minibatch: index_select on the flat index
+    takes the same rows faster than advanced indexing on the CPU."""
     return rows.index_select(0, idx.reshape(-1)).view(*idx.shape, *rows.shape[1:])
 
 
 def init_grad_norms(model, data, batch_size):
-    """Gradient norms at init on a fixed batch: the first ``batch_size`` training examples, the same for all models."""
+    """Gradient norms at init on a fixed batch: the first ``batch_size`` training examples, the
+    same for all models."""
     model.zero_grad(set_to_none=False)
     out = model(data.x_train[:batch_size])
     loss, _ = loss_and_error(
@@ -129,9 +134,9 @@ class Stepper:
     non-finite loss or gradient stops the model for good), exploding gradients, steps to target, and
     the epoch means of loss, error and gradient norms.
 
-    A step does only what the next step needs (the divergence mask) and keeps its loss, error, gradient
-    norms and mask in the epoch's trace; ``end_epoch`` digests the trace with a few batched ops instead of
-    some twenty tiny ops per step.
+    A step does only what the next step needs (the divergence mask) and keeps its loss, error,
+    gradient norms and mask in the epoch's trace; ``end_epoch`` digests the trace with a few batched
+    ops instead of some twenty tiny ops per step.
     """
 
     def __init__(self, model, optimizer, settings, init_grad, regression):
@@ -153,7 +158,8 @@ class Stepper:
     def step(self, xb, yb):
         loss, err = loss_and_error(self.model(xb), yb, self.regression)
         self.model.zero_grad(set_to_none=True)
-        # each model's gradient lands in its own slices: a NaN stays in its model, whose update is masked below
+        # each model's gradient lands in its own slices: a NaN stays in its model, whose update is
+        # masked below
         (loss * self.optimizer.loss_weight).sum().backward()
         loss = loss.detach()
         norms = layer_grad_norms(self.model) / self.optimizer.loss_weight
@@ -164,7 +170,8 @@ class Stepper:
         self.step_count += 1
 
     def end_epoch(self):
-        """Digest the epoch's steps; returns (train loss, train error, mean and max gradient norm per layer)."""
+        """Digest the epoch's steps; returns (train loss, train error, mean and max gradient norm
+        per layer)."""
         loss, err, norms, active = (
             torch.stack(column) for column in zip(*self.trace)
         )  # (S, K), norms (S, L, K)
@@ -188,8 +195,8 @@ class Stepper:
         return train_loss, train_err, norms.sum(0) / len(norms), norms.amax(0)
 
     def _track_target(self, metric, active, first_step):
-        """Steps to target: the first step whose moving average (``settings.ema``) of the minibatch metric
-        is at or below the target, in a model still training."""
+        """Steps to target: the first step whose moving average (``settings.ema``) of the
+        minibatch metric is at or below the target, in a model still training."""
         smoothed = []
         for value in metric:
             self.ema = torch.where(
@@ -203,8 +210,8 @@ class Stepper:
         )
 
     def validate(self, x_val, y_val):
-        """Loss and error on the validation split after the epoch, and the first epoch it meets the target:
-        learning rates are chosen on these, never on the test set."""
+        """Loss and error on the validation split after the epoch, and the first epoch it meets
+        the target: learning rates are chosen on these, never on the test set."""
         with torch.no_grad():
             self.val_loss, self.val_err = loss_and_error(
                 self.model(x_val), shared_targets(y_val, len(self.active)), self.regression
@@ -216,8 +223,9 @@ class Stepper:
         )
 
     def run_columns(self, epochs):
-        """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored at the budget:
-        a diverged run did not reach the target within it either), loss AUC, validation numbers."""
+        """Per-model columns of runs: divergence, exploding steps, steps to target (NaN: censored
+        at the budget: a diverged run did not reach the target within it either), loss AUC,
+        validation numbers."""
         columns = dict(
             diverged=self.diverged_step >= 0,
             diverged_step=self.diverged_step,
@@ -301,7 +309,8 @@ def train_stack(
         if log:
             elapsed = time.perf_counter() - started
             log(
-                f"epoch {epoch}/{s.epochs}: {len(seed_of)} models ({int((~stepper.active).sum())} diverged), "
+                f"epoch {epoch}/{s.epochs}: {len(seed_of)} models "
+                f"({int((~stepper.active).sum())} diverged), "
                 f"{elapsed:.1f} s elapsed, about {elapsed / epoch * (s.epochs - epoch):.0f} s left"
             )
     curves, layers = recorder.tables()

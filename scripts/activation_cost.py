@@ -1,4 +1,5 @@
-"""Rule activation_cost: time every activation's forward + backward on the same tensors, alone on the machine."""
+"""Rule activation_cost: time every activation's forward + backward on the same tensors, alone on
+the machine."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""Rule aggregate: every cell's tables -> results/tables/{runs,curves,layers}.parquet and summary.csv."""
+"""Rule aggregate: every cell's tables -> results/tables/{runs,curves,layers}.parquet and
+summary.csv."""
 
 import sys
 

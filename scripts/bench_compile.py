@@ -1,8 +1,8 @@
 """Does ``torch.compile`` pay for itself within one training job? (performance issue, point 4)
 
 On the benchmark's reference stack (digits, 4 x 128 ReLU, He init, 32 models, batch 64) it times the
-training step (forward, loss, backward, the stacked SGD step) eager and with the model compiled, warm,
-interleaved, and the compiled version's first calls (the compile time). The last line is
+training step (forward, loss, backward, the stacked SGD step) eager and with the model compiled,
+warm, interleaved, and the compiled version's first calls (the compile time). The last line is
 
     compile_s=<s> eager_ms=<ms/step> compiled_ms=<ms/step> break_even_steps=<n> steps_per_job=<n>
 
@@ -82,7 +82,8 @@ def main():
     break_even = compile_s * 1e3 / saved_ms if saved_ms > 0 else float("inf")
     steps_per_job = EPOCHS * -(-len(data.x_train) // BATCH)
     print(
-        f"device {device}, torch {torch.__version__}, {MODELS} models: eager {times['eager']} ms/step, "
+        f"device {device}, torch {torch.__version__}, {MODELS} models: "
+        f"eager {times['eager']} ms/step, "
         f"compiled {times['compiled']} ms/step"
     )
     print(

@@ -1,25 +1,27 @@
 """Benchmark the stacked trainer against its peers, warm and side by side in one run (GUIDE §7).
 
 Reference cell: scikit-learn digits, 4 hidden layers of 128, ReLU, He init, SGD with momentum 0.9,
-lr 0.05, batch 64, 10 epochs, 32 models. Contenders, each warmed up first (a first call pays about a
-second of one-time set-up), then timed in ``--repeats`` rounds of one run each (a drift in the shared
+lr 0.05, batch 64, 10 epochs, 32 models. Contenders, each warmed up first (a first call pays for
+one-time set-up), then timed in ``--repeats`` rounds of one run each (a drift in the shared
 machine's speed hits all alike); each figure is the median:
 
 * plain: the textbook loop, one model at a time (nn.Sequential, DataLoader, torch.optim.SGD);
-* plain+probes: the same, plus the stacked trainer's other work at the same epochs: a validation pass
-  after every epoch; DeadUnitMonitor and a test pass at every probed epoch, on the probe set, or at
-  init and at the end on the whole training set;
-* vmap+probes: a torch.func ensemble (stack_module_state + functional_call + vmap) with those probes;
+* plain+probes: the same, plus the stacked trainer's other work at the same epochs: a validation
+  pass after every epoch; DeadUnitMonitor and a test pass at every probed epoch, on the probe set,
+  or at init and at the end on the whole training set;
+* vmap+probes: a torch.func ensemble (stack_module_state + functional_call + vmap) with those
+  probes;
 * stacked: ``train_stack`` (its probes included; its training seconds are timed apart);
 * floor: the training's batched matrix multiplies alone at the stacked shapes, back to back.
 
 Then models/s and peak memory per model for stacks of ``--scaling`` sizes (each in a fresh process).
 
-    python scripts/bench_trainer.py [--device auto] [--repeats 3] [--plain-models 8] [--scaling 8,32,128,512]
+    python scripts/bench_trainer.py [--device auto] [--repeats 3] [--plain-models 8]
+                                    [--scaling 8,32,128,512]
 
-The last line is ``vs_plain=... vs_plain_probed=... vs_vmap=... of_floor=... probe_overhead=...``: stacked
-models/s over each peer's with the same work (vs_plain: stacked training alone against the plain
-loop), floor seconds over stacked training seconds, probe seconds over stacked total seconds.
+The last line is ``vs_plain=... vs_plain_probed=... vs_vmap=... of_floor=... probe_overhead=...``:
+stacked models/s over each peer's with the same work (vs_plain: stacked training alone against the
+plain loop), floor seconds over stacked training seconds, probe seconds over stacked total seconds.
 """
 
 import argparse
@@ -50,8 +52,9 @@ def sync(device):
 
 
 def interleaved_medians(contenders, repeats, device):
-    """Median wall seconds of each contender over ``repeats`` rounds, after one warm-up call each. A round runs
-    every contender once, so a drift in the shared machine's speed hits all of them alike."""
+    """Median wall seconds of each contender over ``repeats`` rounds, after one warm-up call each. A
+    round runs every contender once, so a drift in the shared machine's speed hits all of them
+    alike."""
     for run in contenders.values():
         run()
     times = {name: [] for name in contenders}
@@ -72,8 +75,8 @@ def plain_net(data, seed, device):
 
 
 def plain_probe(net, data, settings, whole):
-    """What the stacked trainer measures at a probe, for one nn.Sequential: unit statistics (hooks) on the probe
-    set (``whole``: on every training example) and a test pass."""
+    """What the stacked trainer measures at a probe, for one nn.Sequential: unit statistics (hooks)
+    on the probe set (``whole``: on every training example) and a test pass."""
     x = data.x_train if whole else data.x_train[: settings.probe_size]
     with DeadUnitMonitor(net, dormant_tau=settings.dormant_tau) as monitor:
         monitor.measure(
@@ -84,7 +87,8 @@ def plain_probe(net, data, settings, whole):
 
 
 def plain_loop(data, settings, n_models, device, probed):
-    """The textbook loop, one model after another; with ``probed``, the stacked trainer's validation and probes."""
+    """The textbook loop, one model after another; with ``probed``, the stacked trainer's validation
+    and probes."""
     schedule = settings.probe_schedule()
     for seed in range(n_models):
         net = plain_net(data, seed, device)
@@ -111,7 +115,8 @@ def plain_loop(data, settings, n_models, device, probed):
 
 
 def vmap_ensemble(data, settings, n_models, device):
-    """A torch.func ensemble: parameters stacked, one vmapped forward, the stacked trainer's validation and probes."""
+    """A torch.func ensemble: parameters stacked, one vmapped forward, the stacked trainer's
+    validation and probes."""
     nets = [plain_net(data, seed, device) for seed in range(n_models)]
     params, buffers = stack_module_state(nets)
     base = copy.deepcopy(nets[0]).to("meta")
@@ -173,9 +178,10 @@ def stacked(data, settings, n_models, device):
 
 
 def matmul_floor(data, settings, n_models, device):
-    """One stacked training run's matrix multiplies alone, in its layout (weights (K, out, in), activations
-    (K, units, batch)): per layer and step the forward W @ h, the weight gradient dz @ h^T and (past the
-    first layer) the input gradient W^T @ dz, back to back; an epoch's last, partial minibatch at its size."""
+    """One stacked training run's matrix multiplies alone, in its layout (weights (K, out, in),
+    activations (K, units, batch)): per layer and step the forward W @ h, the weight gradient
+    dz @ h^T and (past the first layer) the input gradient W^T @ dz, back to back; an epoch's last,
+    partial minibatch at its size."""
     dims = [data.in_dim] + [WIDTH] * DEPTH + [data.out_dim]
 
     def products(batch):
@@ -228,9 +234,9 @@ def scaling_child(n_models, device, epochs):
 
 
 def _max_rss():
-    """Peak resident memory of this process in bytes: Linux's VmHWM, which starts afresh at exec. (getrusage's
-    ru_maxrss keeps the forking parent's size across exec, so a child of this big benchmark reported ~250 MB
-    more than it ever used.)"""
+    """Peak resident memory of this process in bytes: Linux's VmHWM, which starts afresh at exec.
+    (getrusage's ru_maxrss keeps the forking parent's size across exec, so a child of this big
+    benchmark reported ~250 MB more than it ever used.)"""
     status = Path("/proc/self/status")
     if status.exists():
         line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
@@ -320,11 +326,13 @@ def main():
         )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(
-            f"stack of {size:>4}: {row['models_per_s']:.1f} models/s ({args.scaling_epochs} epochs each), "
+            f"stack of {size:>4}: {row['models_per_s']:.1f} models/s "
+            f"({args.scaling_epochs} epochs each), "
             f"peak memory {row['peak_mb_per_model']:.2f} MB/model"
         )
     print(
-        f"vs_plain={plain / train:.2f} vs_plain_probed={plain_probed / total:.2f} vs_vmap={vmapped / total:.2f} "
+        f"vs_plain={plain / train:.2f} vs_plain_probed={plain_probed / total:.2f} "
+        f"vs_vmap={vmapped / total:.2f} "
         f"of_floor={floor / train:.2f} probe_overhead={probe / total:.3f}"
     )
 

@@ -1,4 +1,5 @@
-"""Rule claims: the tables and the init measurements -> claims.csv (one verdict per row) and claims_status.csv."""
+"""Rule claims: the tables and the init measurements -> claims.csv (one verdict per row) and
+claims_status.csv."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""Rule figures: aggregated tables -> one PNG, one SVG and one caption (.rst) per entry under config `figures:`."""
+"""Rule figures: aggregated tables -> one PNG, one SVG and one caption (.rst) per entry under
+config `figures:`."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""Rule findings: tables, claims and job timings -> results/tables/findings.csv, the report's measured sentences."""
+"""Rule findings: tables, claims and job timings -> results/tables/findings.csv, the report's
+measured sentences."""
 
 import json
 import sys

@@ -1,5 +1,5 @@
-"""Rule report: execute the report template (report/report.py, jupytext percent format) with papermill on the
-findings and figures, then convert it to self-contained HTML."""
+"""Rule report: execute the report template (report/report.py, jupytext percent format) with
+papermill on the findings and figures, then convert it to self-contained HTML."""
 
 import os
 import sys

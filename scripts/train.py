@@ -1,5 +1,6 @@
-"""Rule train: one job's cells (each a stack of every lr x seed of one grid point), one after another in this
-process -> each cell's tables, weights and timing under results/train/<cell>/, and the job's timing.json.
+"""Rule train: one job's cells (each a stack of every lr x seed of one grid point), one after
+another in this process -> each cell's tables, weights and timing under results/train/<cell>/, and
+the job's timing.json.
 
 A cell that raises is recorded (runs.parquet rows with failed=True and the error), not fatal: the
 other cells, the tables and the report go on, and the report lists the failure.
@@ -34,7 +35,8 @@ def run_ids(cell_id, models):
 
 
 def train_cell(cell_id, cell, data, device, out):
-    """Train one cell and write its files into ``out``; returns its timing (train_s, probe_s, ...)."""
+    """Train one cell and write its files into ``out``; returns its timing
+    (train_s, probe_s, ...)."""
     logging.info(
         "cell %s: %d lrs x %d seeds on %s", cell_id, len(cell["lrs"]), len(cell["seeds"]), device
     )
