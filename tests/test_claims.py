@@ -1,5 +1,6 @@
-"""Claim verdicts on synthetic tables whose answer is known: every claim is driven to each verdict its rule can
-give (GUIDE §5: a rule that cannot fail is no reproduction), and the init-only measurements."""
+"""Claim verdicts on synthetic tables whose answer is known: every claim is driven to each verdict
+its rule can give (GUIDE §5: a rule that cannot fail is no reproduction), and the init-only
+measurements."""
 
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def spread(value, width=0.01, seeds=SEEDS):
 
 
 def runs(*groups, seeds=SEEDS):
-    """Synthetic runs, ``seeds`` per group; a group maps columns to a value, or to per-seed values."""
+    """Synthetic runs, ``seeds`` per group; a group maps columns to a value, or to per-seed
+    values."""
     rows = []
     for group in groups:
         for seed in range(seeds):
@@ -167,7 +169,8 @@ def test_xavier_stalls_only_when_he_trains(he, xavier, he_verdict, xavier_verdic
 
 
 def speed_runs(relu_steps, slow_steps, budget=1000):
-    """R4 runs: per-seed steps to target (NaN: censored at ``budget``) for relu and tanh, one lr each."""
+    """R4 runs: per-seed steps to target (NaN: censored at ``budget``) for relu and tanh, one lr
+    each."""
     return {
         "runs": runs(
             dict(activation="relu", steps_to_target=relu_steps, budget_steps=budget),
@@ -176,6 +179,7 @@ def speed_runs(relu_steps, slow_steps, budget=1000):
     }
 
 
+@pytest.mark.slow  # Kaplan-Meier medians bootstrapped with lifelines: seconds each
 @pytest.mark.parametrize(
     "relu, slow, verdict",
     [
@@ -196,6 +200,7 @@ def test_six_times_faster_with_censoring(relu, slow, verdict):
         )
 
 
+@pytest.mark.slow  # Kaplan-Meier medians bootstrapped with lifelines: seconds each
 def test_censored_runs_count_in_the_median_instead_of_being_dropped():
     slow = [500.0, 550.0, 600.0] + [
         np.nan
@@ -208,6 +213,7 @@ def test_censored_runs_count_in_the_median_instead_of_being_dropped():
     assert "3 of 8 tanh" in row["condition"]
 
 
+@pytest.mark.slow  # Kaplan-Meier medians bootstrapped with lifelines: seconds each
 def test_lr_is_chosen_for_speed_on_validation():
     fast_val = dict(
         activation="tanh", lr=0.1, steps_to_target=spread(600, 30), val_epochs_to_target=2.0
@@ -352,9 +358,14 @@ def prelu_tables(first, deep):
     r = runs(dict(activation="prelu"))
     layers = pd.DataFrame(
         [
-            dict(run_id=i, epoch=10, layer=l, prelu_slope=(first if l == 1 else deep) + 0.001 * s)
+            dict(
+                run_id=i,
+                epoch=10,
+                layer=layer,
+                prelu_slope=(first if layer == 1 else deep) + 0.001 * s,
+            )
             for s, i in enumerate(r.run_id)
-            for l in (1, 2, 3)
+            for layer in (1, 2, 3)
         ]
     )
     return {"runs": r, "layers": layers}
@@ -403,7 +414,8 @@ def test_leaks_pass_gradient_only_where_relu_has_dead_units(relu, elu, verdict):
 
 
 def revival_tables(relu_share, leaky_share):
-    """The revival table: per seed, the share of killed units that fire again, relu and leaky_0.01."""
+    """The revival table: per seed, the share of killed units that fire again, relu and
+    leaky_0.01."""
     rows = [
         dict(activation=a, seed=seed, killed=16, revived=share[seed], revived_first_layer=0.0)
         for a, share in (("relu", relu_share), ("leaky_0.01", leaky_share))
@@ -503,7 +515,8 @@ def test_poor_init_against_he_with_a_bounded_contrast(x3_unstable, verdict):
 
 
 def uva_tables(profiles: dict):
-    """Untrained nets: ``profiles`` maps (init, depth) to the per-layer whole-set inactive shares at epoch 0."""
+    """Untrained nets: ``profiles`` maps (init, depth) to the per-layer whole-set inactive shares at
+    epoch 0."""
     r = runs(
         *[
             dict(
@@ -715,3 +728,19 @@ def test_default_study_configures_every_registered_claim():
     assert set(config["claims"]) == set(CLAIMS), (
         "a registered claim missing from config.yaml never reaches the report"
     )
+
+
+def test_an_arm_still_escaping_collapse_is_judged_but_a_rising_one_is_not():
+    tables = collapse_runs(0.95, 0.25)
+    rai = tables["runs"][tables["runs"].init == "rai"].run_id
+    half = (tables["curves"].epoch == 15) & tables["curves"].run_id.isin(rai)
+    falling = dict(
+        tables, curves=tables["curves"].assign(train_loss=lambda c: c.train_loss.where(~half, 1.0))
+    )
+    assert verdicts("R2", falling)["R2-rai"] == "reproduced", "more training only widens the gap"
+    rising = collapse_runs(0.95, 0.5)
+    survivors = rising["runs"][
+        (rising["runs"].init == "rai") & (rising["runs"].outcome == "trained")
+    ].run_id
+    rising["runs"].loc[rising["runs"].run_id.isin(survivors[:5]), "outcome"] = "untrained"
+    assert verdicts("R2", rising)["R2-rai"] == "inconclusive", "nets still collapsing"
