@@ -1,11 +1,15 @@
-"""The benchmark script runs end to end at a tiny size and prints its figures in the documented format."""
+"""The benchmark script runs end to end at a tiny size and prints its figures in the documented
+format."""
 
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+
+pytestmark = pytest.mark.slow  # whole DAGs or benchmark runs: minutes
 
 ROOT = Path(__file__).resolve().parents[1]
 

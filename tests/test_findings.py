@@ -1,5 +1,5 @@
-"""The report's measured sentences (deadunits/findings.py) on synthetic tables whose answer is known,
-and the report template that only renders them."""
+"""The report's measured sentences (deadunits/findings.py) on synthetic tables whose answer is
+known, and the report template that only renders them."""
 
 import json
 from pathlib import Path
@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained"):
-    """Two cells of 8 seeds (lr 0.01 and 1.0) of one experiment, with the tables the findings read."""
+    """Two cells of 8 seeds (lr 0.01 and 1.0) of one experiment, with the tables the findings
+    read."""
     rows = []
     for lr, dead in ((0.01, 0.05), (1.0, dead_at_high_lr)):
         for seed in range(8):
@@ -105,6 +106,7 @@ def test_findings_table_has_every_section_claim_group_and_figure():
         "abstract",
         "glance",
         "study",
+        "metrics",
         "probe_overcount",
         "claims_overview",
         "claims",
@@ -189,7 +191,8 @@ def test_probe_overcount_is_the_probe_minus_whole_set_gap():
 
 
 def test_report_template_only_renders():
-    """No code cell over 40 lines, and no sentence built in the notebook (no f-strings, no number formatting)."""
+    """No code cell over 40 lines, and no sentence built in the notebook (no f-strings, no number
+    formatting)."""
     notebook = jupytext.read(ROOT / "report" / "report.py")
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
@@ -217,10 +220,12 @@ def test_figure_findings_read_each_runs_own_last_epoch():
     short = runs.assign(run_id=runs.run_id + "/short", experiment="short")
     layers = pd.DataFrame(
         [
-            dict(run_id=r, epoch=e, layer=l, prelu_slope=0.1 * l, depth=4, outcome="trained")
+            dict(
+                run_id=r, epoch=e, layer=layer, prelu_slope=0.1 * layer, depth=4, outcome="trained"
+            )
             for r, last in [(i, 45) for i in runs.run_id] + [(i, 30) for i in short.run_id]
             for e in (0, last)
-            for l in (1, 2)
+            for layer in (1, 2)
         ]
     )
     tables.update(all_runs=pd.concat([runs, short]), trained_layers=layers, layers=layers)
@@ -251,3 +256,10 @@ def test_abstract_cites_the_rows_it_states():
         FINDINGS.get("abstract")(empty, None)[0]
         == "This study configures none of the source texts' claims."
     )
+
+
+def test_metric_definitions_state_the_configured_thresholds():
+    text, numbers = FINDINGS.get("metrics")({"defaults": {"dead_threshold": 1e-4}}, None)
+    text = " ".join(text.split())  # Markdown: a line break is a space
+    assert "`dead_threshold` (0.0001)" in text and numbers["dead_threshold"] == 1e-4
+    assert "τ = 0.1" in text, "an unset value states the default"

@@ -1,4 +1,5 @@
-"""The Snakemake workflow end to end on tests/config/tiny.yaml, and the config checks in front of it."""
+"""The Snakemake workflow end to end on tests/config/tiny.yaml, and the config checks in front of
+it."""
 
 import copy
 import re
@@ -51,6 +52,7 @@ def tiny_run(tmp_path_factory):
     return workdir
 
 
+@pytest.mark.slow
 def test_tiny_config_runs_the_whole_dag(tiny_run):
     runs = pd.read_parquet(tiny_run / "results/tables/runs.parquet")
     config = yaml.safe_load(TINY.read_text())
@@ -113,12 +115,14 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
         re.search(r"\d", t.split("Measured:**", 1)[1]) for t in stated.text
     ), "every figure finding states a number"
     assert re.search(
-        r"\d+ models(</strong>)? in (<strong>)?\d+ cells(</strong>)?, trained by (<strong>)?\d+ jobs",
+        r"\d+ models(</strong>)? in (<strong>)?\d+ cells(</strong>)?, "
+        r"trained by (<strong>)?\d+ jobs",
         html,
     )
     assert (tiny_run / "results/benchmarks/aggregate.tsv").exists()
 
 
+@pytest.mark.slow
 def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, tmp_path):
     assert "Nothing to be done" in snakemake(tiny_run, "-n").stdout
     config = yaml.safe_load(TINY.read_text())
@@ -171,7 +175,8 @@ def test_schema_rejects_bad_values(edit, message):
     [
         (
             lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
-            "experiments.grid.activations: unknown name 'swish'; define it under activations: or pick one of",
+            "experiments.grid.activations: unknown name 'swish'; "
+            "define it under activations: or pick one of",
         ),
         (
             lambda c: c["experiments"]["grid"].update(datasets=["cifar10"]),
@@ -201,7 +206,8 @@ def test_schema_rejects_bad_values(edit, message):
         ),
         (
             lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
-            "experiments.grid.widths: [8, 4, 2] gives 3 hidden layers, but depths are [2, 4]; add 3 to depths",
+            "experiments.grid.widths: [8, 4, 2] gives 3 hidden layers, "
+            "but depths are [2, 4]; add 3 to depths",
         ),
     ],
 )
@@ -218,6 +224,7 @@ def rename_bias_init(config):
     config["inits"]["bias_init"] = config["inits"].pop("he_bias0.1")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "edit, message",
     [
@@ -300,6 +307,7 @@ def test_renaming_an_init_a_claim_needs_fails_naming_both():
         plan_cells(config)
 
 
+@pytest.mark.slow
 def test_a_config_of_its_own_plans_only_its_study(tmp_path):
     jobs = planned_jobs(snakemake(tmp_path, "-n"))
     assert jobs["train"] == len(

@@ -10,7 +10,8 @@ from deadunits.activations import build_activation
 
 
 def brute_force(z, h, dphi, threshold=1e-3, tau=0.1):
-    """The GUIDE §4 definitions, unit by unit, with Python loops; tensors are (models, units, inputs)."""
+    """The GUIDE §4 definitions, unit by unit, with Python loops; tensors are
+    (models, units, inputs)."""
     k, w, p = z.shape
     out = {"inactive": [], "dead": [], "dormant": []}
     for m in range(k):
@@ -51,7 +52,8 @@ def test_layer_stats_match_brute_force(name):
 
 
 def hand_built_net():
-    """Two models, 2 inputs, two hidden layers of 4 ReLU units; which units are dead is known by construction.
+    """Two models, 2 inputs, two hidden layers of 4 ReLU units; which units are dead is known by
+    construction.
 
     Weights are stored (model, out, in), as nn.Linear's: ``w[:, j]`` feeds unit j."""
     net = StackedMLP(2, 1, depth=2, width=4, activation={"fn": "relu"}, n_models=2)
@@ -97,7 +99,8 @@ def test_sparsity_counts_exact_zeros_not_dead_units():
 
 
 def test_born_dead_frequency_matches_theory():
-    """GUIDE R1: width N, L layers, zero bias, symmetric weights: dead at a fixed input w.p. 1-(1-2^-N)^L."""
+    """GUIDE R1: width N, L layers, zero bias, symmetric weights: dead at a fixed input w.p.
+    1-(1-2^-N)^L."""
     n_models, width, depth = 2000, 3, 10
     net = StackedMLP(2, 1, depth, width, {"fn": "relu"}, n_models)
     net.initialise({"fn": "he_normal"}, range(n_models))

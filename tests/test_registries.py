@@ -1,4 +1,5 @@
-"""Every registry entry builds and trains; bad names and arguments fail with errors that say what is known."""
+"""Every registry entry builds and trains; bad names and arguments fail with errors that say what is
+known."""
 
 import numpy as np
 import pytest
@@ -90,7 +91,8 @@ def test_he_and_lecun_and_xavier_variances():
 
 
 def test_rai_statistics():
-    """Lu et al.: N(0, 0.6007^2/fan_in) on [W|b], exactly one Beta(2,1) entry per row (mean 2/3, var 1/18)."""
+    """Lu et al.: N(0, 0.6007^2/fan_in) on [W|b], exactly one Beta(2,1) entry per row (mean 2/3,
+    var 1/18)."""
     fan_in, fan_out = (
         2500,
         4000,

@@ -1,4 +1,5 @@
-"""Crashes, failing cells, damaged files and bigger machines never cost results (issue: robustness)."""
+"""Crashes, failing cells, damaged files and bigger machines never cost results (issue:
+robustness)."""
 
 import os
 import signal
@@ -10,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+pytestmark = pytest.mark.slow  # whole DAGs or benchmark runs: minutes
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = yaml.safe_load((ROOT / "tests" / "config" / "tiny.yaml").read_text())
@@ -183,7 +186,8 @@ def test_missing_optional_dataset_file_is_named_before_any_job(tmp_path):
 
 
 def test_every_job_is_self_contained_under_a_cluster_executor(tmp_path):
-    """Each job runs as its own submitted script (generic cluster executor, local submit command)."""
+    """Each job runs as its own submitted script (generic cluster executor, local submit
+    command)."""
     config = write_config(tmp_path / "c.yaml", collapse_only)
     result = run(
         tmp_path,
