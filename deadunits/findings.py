@@ -251,74 +251,99 @@ def _number(r):
     return f"{_fmt(r.measured)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
 
 
-def _rows(claims, prefix, kind="claim"):
-    picked = claims[claims.claim_id.str.startswith(prefix) & (claims.kind == kind)]
+def _rows(claims, group, pattern=".", kind="claim"):
+    """A claim group's rows of one kind whose id matches ``pattern`` (a regular expression)."""
+    picked = claims[
+        (claims.group == group) & (claims.kind == kind) & claims.claim_id.str.contains(pattern)
+    ]
     return picked.dropna(subset=["measured"])
 
 
 def _cite(rows, fmt="{:.1%}") -> str:
-    """'12%-37% (S-dead-a, S-dead-b; 1 reproduced, 1 not reproduced)': a range of a group's measured
-    numbers, the rows it comes from and their verdicts."""
-    low, high = rows.measured.min(), rows.measured.max()
-    span = fmt.format(low) if low == high else f"{fmt.format(low)} to {fmt.format(high)}"
-    return f"{span} ({', '.join(rows.claim_id)}; {group_verdict(rows)})"
+    """'0.0% to 26.3%, the most in S-dead-dying-sgd-d32 (S-dead, 12 rows: 3 reproduced, 9 not
+    reproduced)': the range of the rows' measured numbers, where the largest is, and the verdicts
+    of the rows it comes from."""
+    if len(rows) == 1:
+        return (
+            f"{fmt.format(rows.measured.iloc[0])} ({rows.claim_id.iloc[0]}: {group_verdict(rows)})"
+        )
+    top = rows.loc[rows.measured.idxmax()]
+    span = f"{fmt.format(rows.measured.min())} to {fmt.format(top.measured)}"
+    return (
+        f"{span}, the most in {top.claim_id} ({rows.group.iloc[0]}, {len(rows)} rows: "
+        f"{group_verdict(rows)})"
+    )
 
 
-# (claim-row prefix, kind, number format, sentence): the source texts' questions, in order
+# (claim group, row-id pattern, kind, number format, sentence): the source texts' questions
 ABSTRACT = [
     (
         "S-dead",
+        ".",
         "claim",
         "{:.1%}",
-        "**Do ReLU units die?** At the learning rate best on validation, "
-        "all-ReLU nets end with {} of their units dead on the whole training set.",
+        "**Do ReLU units die?** At the learning rate best on "
+        "validation, all-ReLU nets end with {} of their units dead on the whole training set.",
     ),
     (
-        "R6-sgd",
+        "R6",
+        "^R6-sgd",
         "claim",
         "{:.1%}",
-        "**Where?** At the highest learning rates with SGD, {} of the nets' "
-        "units are dead, counting the nets that failed or diverged (most of them at these rates).",
+        "**Where?** Where the learning rate is too high for "
+        "most nets to train, SGD leaves {} of the units dead, counting the nets that failed or "
+        "diverged.",
     ),
-    ("R6-adam", "claim", "{:.1%}", "With Adam at its highest learning rates: {}."),
-    ("R6-trained", "claim", "{:.1%}", "Nets that still train carry {}."),
+    ("R6", "^R6-adam", "claim", "{:.1%}", "With Adam: {}."),
+    ("R6", "^R6-trained", "claim", "{:.1%}", "Nets that still train carry {}."),
     (
-        "S-dead-cost-recover",
+        "S-dead-cost",
+        "recover",
         "claim",
         "{:+.3f}",
-        "**What does a dead unit cost?** Re-initialising the "
-        "dead units of nets that failed at a high learning rate changes their final training "
-        "error by "
-        "{} against training them on as they are.",
+        "**What does a dead unit cost?** "
+        "Re-initialising the dead units of nets that failed at a high learning rate changes their "
+        "final training error by {} against training them on as they are.",
     ),
     (
-        "S-dead-cost-ablate",
+        "S-dead-cost",
+        "ablate",
         "contrast",
         "{:+.4f}",
-        "Ablating the units dead on the training set of "
-        "nets that trained changes their test error by {}: a dead unit is lost capacity, not a "
-        "hidden helper.",
+        "Ablating the units dead on the training "
+        "set of nets that trained changes their test error by {}: a dead unit is lost capacity.",
     ),
     (
-        "S-leak-revives-relu",
+        "S-leak-revives",
+        "-relu$",
         "claim",
         "{:.1%}",
-        "**Do they come back?** Of ReLU units killed on "
-        "purpose in trained nets, {} fire again after more training.",
+        "**Do they come back?** Of ReLU units "
+        "killed on purpose in trained nets, {} fire again after more training.",
     ),
     (
-        "S-leak-revives-",
+        "S-leak-revives",
+        "^(?!.*-relu$)",
         "claim",
         "{:+.1%}",
         "With a leak, PReLU or ELU instead, the share that comes back differs from ReLU's by {}.",
     ),
-    ("S-bias", "claim", "{:+.1%}", "A positive bias init changes the dead fraction by {}."),
+    ("S-bias", ".", "claim", "{:+.1%}", "A positive bias init changes the dead fraction by {}."),
     (
         "R4",
+        ".",
         "claim",
         "{:.2f}",
-        "**Does ReLU converge faster?** Tanh or sigmoid over ReLU, median "
-        "steps to the training target: {}.",
+        "**Does ReLU converge faster?** Tanh or sigmoid over ReLU, "
+        "median steps to the training target: {}.",
+    ),
+    (
+        "S-cost",
+        ".",
+        "benchmark",
+        "{:.2f}",
+        "**At what cost?** The other activations' forward "
+        "and backward pass takes {} times ReLU's (a wall-clock benchmark, not counted).",
     ),
 ]
 
@@ -327,22 +352,13 @@ ABSTRACT = [
 def abstract(t, runs):
     """A handful of sentences, each citing its claim rows, that answer the source texts' questions
     in order; a question without rows in this study is left out."""
-    claims, lines = t["claims"], []
-    for prefix, kind, fmt, sentence in ABSTRACT:
-        rows = _rows(claims, prefix, kind)
-        if prefix == "S-leak-revives-":
-            rows = rows[rows.claim_id != "S-leak-revives-relu"]
+    lines = []
+    for group, pattern, kind, fmt, sentence in ABSTRACT:
+        rows = _rows(t["claims"], group, pattern, kind)
         if len(rows):
             lines.append(sentence.format(_cite(rows, fmt)))
-    cost = _rows(claims, "S-cost", "benchmark")
-    if len(cost):
-        lines.append(
-            f"Against ReLU, the other activations' forward and backward pass takes "
-            f"{_cite(cost, '{:.2f}')} times as long (a benchmark, not counted)."
-        )
-    return " ".join(lines) or "This study configures none of the source texts' claims.", dict(
-        sentences=len(lines)
-    )
+    text = " ".join(lines) or "This study configures none of the source texts' claims."
+    return text, dict(sentences=len(lines))
 
 
 @finding("glance")
@@ -484,15 +500,24 @@ def dying(t, r):
     if len(dead):
         layers = t["layers"][t["layers"].run_id.isin(dead.run_id) & (t["layers"].epoch > 0)]
         first = layers[layers.epoch == layers.epoch.min()]
-        worst = first.groupby("layer").dead.mean()
         by_epoch = layers.groupby("epoch").dead.mean()
+        worst = (
+            first.groupby(["depth", "layer"])
+            .dead.mean()
+            .groupby(level="depth")
+            .agg(["idxmax", "max"])
+        )
         text += (
             f" In the {len(dead)} of {len(r)} nets that end at least 40% dead, the first probe "
             f"after init (epoch {first.epoch.min()}) already finds {by_epoch.iloc[0]:.1%} of "
-            f"their units dead on the probe set ({by_epoch.iloc[-1]:.1%} at the last), most "
-            f"in layer {worst.idxmax()} ({worst.max():.1%}; layer 1: {worst.iloc[0]:.1%})."
+            f"their units dead on the probe set ({by_epoch.iloc[-1]:.1%} at the last); the layer "
+            "most dead then, by depth: "
+            + ", ".join(
+                f"{d}: layer {w['idxmax'][1]} ({w['max']:.0%})" for d, w in worst.iterrows()
+            )
+            + "."
         )
-        numbers.update(first_probe_dead=by_epoch.iloc[0], worst_layer=int(worst.idxmax()))
+        numbers.update(first_probe_dead=by_epoch.iloc[0])
     return text, numbers
 
 

@@ -276,9 +276,19 @@ def test_dead_fraction_at_high_lr_counts_every_outcome(high, outcome, verdict):
     rows = {r["claim_id"]: r for r in CLAIMS.get("R6")(lr_tables(0.02, high, outcome))}
     assert (
         rows["R6-sgd-d4"]["verdict"] == verdict
-        and "lr 1 (the grid's highest)" in rows["R6-sgd-d4"]["condition"]
+        and "lr 1 (the lowest where fewer than half" in rows["R6-sgd-d4"]["condition"]
     )
     assert f"8 {outcome} " in rows["R6-sgd-d4"]["condition"]
+
+
+def test_dead_fraction_is_judged_where_the_lr_first_fails_not_where_it_peaks():
+    r = runs(
+        dict(lr=0.01, dead_final_full=spread(0.02)),
+        dict(lr=0.1, dead_final_full=spread(0.2), outcome="untrained"),
+        dict(lr=1.0, dead_final_full=spread(0.6), outcome="diverged"),
+    )
+    row = {x["claim_id"]: x for x in CLAIMS.get("R6")({"runs": r})}["R6-sgd-d4"]
+    assert row["measured"] == pytest.approx(0.2) and row["verdict"] == "partly"
 
 
 @pytest.mark.parametrize(

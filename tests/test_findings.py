@@ -250,7 +250,7 @@ def test_claim_groups_count_their_verdicts_and_leave_empty_caveats_blank():
 
 def test_abstract_cites_the_rows_it_states():
     text, numbers = FINDINGS.get("abstract")(synthetic_tables(), None)
-    assert numbers == {"sentences": 1} and "50.0% (R6-sgd-d4; 1 reproduced)" in text
+    assert numbers == {"sentences": 1} and "50.0% (R6-sgd-d4: 1 reproduced)" in text
     empty = dict(synthetic_tables(), claims=synthetic_tables()["claims"].iloc[1:])
     assert (
         FINDINGS.get("abstract")(empty, None)[0]
