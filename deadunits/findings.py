@@ -14,7 +14,7 @@ import socket
 import numpy as np
 import pandas as pd
 
-from deadunits.claims import ALPHA, KINDS, VERDICTS, by_outcome
+from deadunits.claims import ALPHA, KINDS, VERDICTS, by_outcome, too_high
 from deadunits.datasets import VALIDATION_SHARE
 from deadunits.figures import FIGURES, figure_fn
 from deadunits.registry import Registry
@@ -261,17 +261,16 @@ def _rows(claims, group, pattern=".", kind="claim"):
 
 def _cite(rows, fmt="{:.1%}") -> str:
     """'0.0% to 26.3%, the most in S-dead-dying-sgd-d32 (S-dead, 12 rows: 3 reproduced, 9 not
-    reproduced)': the range of the rows' measured numbers, where the largest is, and the verdicts
-    of the rows it comes from."""
+    reproduced)': the range of the rows' measured numbers, the largest in size, and the verdicts
+    of the rows it comes from (the count alone for rows that are not counted)."""
+    kind = rows.kind.iloc[0]
+    verdicts = group_verdict(rows) if kind == "claim" else f"{kind}, not counted"
     if len(rows) == 1:
-        return (
-            f"{fmt.format(rows.measured.iloc[0])} ({rows.claim_id.iloc[0]}: {group_verdict(rows)})"
-        )
-    top = rows.loc[rows.measured.idxmax()]
-    span = f"{fmt.format(rows.measured.min())} to {fmt.format(top.measured)}"
+        return f"{fmt.format(rows.measured.iloc[0])} ({rows.claim_id.iloc[0]}: {verdicts})"
+    top = rows.loc[rows.measured.abs().idxmax()]
+    span = f"{fmt.format(rows.measured.min())} to {fmt.format(rows.measured.max())}"
     return (
-        f"{span}, the most in {top.claim_id} ({rows.group.iloc[0]}, {len(rows)} rows: "
-        f"{group_verdict(rows)})"
+        f"{span}, the most in {top.claim_id} ({rows.group.iloc[0]}, {len(rows)} rows: {verdicts})"
     )
 
 
@@ -481,18 +480,18 @@ def dead_vs_lr(t, r):
 
 @finding("dying")
 def dying(t, r):
-    """Per optimizer and depth: the nets at the highest lr by outcome, and the first lr where the
-    mean over all nets reaches 40% dead; then where (layer) and when (probe) units die first in
+    """Per optimizer and depth: the first lr where the mean over all nets reaches 40% dead, and by
+    outcome the nets at the lowest lr where most fail (R6's); then where (layer) and when (probe) units die first in
     the nets that end at least 40% dead."""
     parts = []
     for (optimizer, depth), g in r.groupby(["optimizer", "depth"]):
         mean = g.groupby("lr").dead_final_full.mean()
         at_40 = mean[mean >= 0.4]
         reach = f"40% from lr {at_40.index.min():g}" if len(at_40) else f"at most {mean.max():.1%}"
-        top = g[g.lr == g.lr.max()]
+        top = g[g.lr == too_high(g)]
         parts.append(
-            f"{optimizer}, depth {depth}: all nets reach {reach}; at lr "
-            f"{top.lr.iloc[0]:g}: {by_outcome(top)}"
+            f"{optimizer}, depth {depth}: the mean over all nets reaches {reach}; at lr "
+            f"{top.lr.iloc[0]:g}, the lowest where most fail: {by_outcome(top)}"
         )
     text = "Dead fraction on the whole training set, by outcome: " + "; ".join(parts) + "."
     dead = r[r.dead_final_full >= 0.4]
