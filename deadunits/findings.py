@@ -481,8 +481,8 @@ def dead_vs_lr(t, r):
 @finding("dying")
 def dying(t, r):
     """Per optimizer and depth: the first lr where the mean over all nets reaches 40% dead, and by
-    outcome the nets at the lowest lr where most fail (R6's); then where (layer) and when (probe) units die first in
-    the nets that end at least 40% dead."""
+    outcome the nets at the lowest lr where most fail (R6's); then where (layer) and when (probe)
+    units die first in the nets that end at least 40% dead."""
     parts = []
     for (optimizer, depth), g in r.groupby(["optimizer", "depth"]):
         mean = g.groupby("lr").dead_final_full.mean()
