@@ -356,8 +356,10 @@ def abstract(t, runs):
         rows = _rows(t["claims"], group, pattern, kind)
         if len(rows):
             lines.append(sentence.format(_cite(rows, fmt)))
-    text = " ".join(lines) or "This study configures none of the source texts' claims."
-    return text, dict(sentences=len(lines))
+    if not lines:
+        return "This study configures none of the source texts' claims.", dict(sentences=0)
+    text = "".join(("\n* " if line.startswith("**") else " ") + line for line in lines)
+    return text.lstrip(" "), dict(sentences=len(lines))  # a bullet per question
 
 
 @finding("glance")
