@@ -941,7 +941,8 @@ def dead_units_cost_capacity(t):
     unseen inputs too); (2) nets that failed at a high lr, trained on at a low one, reach a lower
     training error when their dead units are re-initialised than as they are, paired by seed (nets
     that diverged in the first phase cannot train on and are counted apart). Rules: (1)
-    ``ci_within(0, 0.01)``; (2) ``below_zero``."""
+    ``ci_within(0, 0.01)``; (2) ``below_zero``. S-dead-cost-width, a contrast: the nets of (1)
+    against nets as wide as their live units, trained alike, test error ``ci_within(0, 0.02)``."""
     cost = t.get("dead_cost")
     if cost is None:
         return []
@@ -966,6 +967,22 @@ def dead_units_cost_capacity(t):
         if len(ablate)
         else []
     )
+    if len(ablate) and "narrow_test_error" in ablate:
+        width = int(ablate.narrow_width.iloc[0])
+        rows.append(
+            row(
+                "S-dead-cost-width",
+                "a net with a share d of dead units is a net of width (1 - d) N",
+                "seed texts 1-3",
+                f"the same nets ({ablate.dead.mean():.1%} dead) against nets of width {width}, "
+                f"trained alike from the same seeds ({ablate.narrow_dead.mean():.1%} of their "
+                f"units dead): test error, wide minus narrow, paired by seed",
+                "about 0 (within 0.02)",
+                ablate.test_error - ablate.narrow_test_error,
+                ci_within(0.0, 0.02),
+                kind="contrast",
+            )
+        )
     if len(recover):
         counts = recover.outcome.value_counts()
         rows.append(

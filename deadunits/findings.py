@@ -552,6 +552,12 @@ def dead_cost(t, r):
         f"Ablating the units dead on the training set ({ablate.dead.mean():.1%} of all) of "
         f"{len(ablate)} trained nets changes their test error by {ci(change, '{:+.2%}')}."
     )
+    if "narrow_test_error" in ablate and len(ablate):
+        text += (
+            f" Nets of width {int(ablate.narrow_width.iloc[0])} (as wide as the live units) "
+            f"trained alike reach {ablate.narrow_test_error.mean():.1%} test error against "
+            f"{ablate.test_error.mean():.1%} ({ablate.narrow_dead.mean():.1%} of their units dead)."
+        )
     for outcome, g in recover.groupby("outcome"):
         trains = (g.reinit_train_error < 0.5).sum()
         text += (

@@ -90,21 +90,30 @@ def revival(data, spec: dict, activations: dict, init: dict, settings: dict) -> 
 
 def ablation(data, spec: dict, activation: dict, init: dict, settings: dict) -> pd.DataFrame:
     """Per model of a stack trained as ``spec`` says: the share of units dead (never active) on the
-    training set, and training and test error before and after those units are ablated."""
+    training set, training and test error before and after those units are ablated, and the test
+    error and dead share of a net as wide as the live units (``narrow_width``, from the mean
+    dead share) trained alike from the same seed."""
     result = _train(data, spec, activation, init, settings)
     model, x, y, regression = result.model, data.x_train, data.y_train, data.is_regression
     dead = surgery.never_active(model, x)
+    units = [torch.ones_like(m) for m in dead]
     row = dict(
         setup="ablate",
         seed=range(spec["seeds"]),
         outcome=result.runs.outcome.to_numpy(),
-        dead=_share(dead, [torch.ones_like(m) for m in dead]),
+        dead=_share(dead, units),
         train_error=_errors(model, x, y, regression),
         test_error=_errors(model, data.x_test, data.y_test, regression),
     )
     surgery.ablate(model, dead)
     row["ablated_train_error"] = _errors(model, x, y, regression)
     row["ablated_test_error"] = _errors(model, data.x_test, data.y_test, regression)
+    narrow_spec = dict(spec, width=max(1, round((1 - row["dead"].mean()) * spec["width"])))
+    narrow = _train(data, narrow_spec, activation, init, settings).model
+    narrow_dead = surgery.never_active(narrow, x)
+    row["narrow_width"] = narrow_spec["width"]
+    row["narrow_dead"] = _share(narrow_dead, [torch.ones_like(m) for m in narrow_dead])
+    row["narrow_test_error"] = _errors(narrow, data.x_test, data.y_test, regression)
     return pd.DataFrame(row)
 
 

@@ -468,6 +468,9 @@ def cost_tables(reinit_gain, ablation_change):
             ablated_train_error=0.2,
             test_error=0.25,
             ablated_test_error=0.25 + ablation_change + 0.001 * (s - 4),
+            narrow_width=38,
+            narrow_dead=0.3,
+            narrow_test_error=0.25 - ablation_change + 0.002 * (s % 2),
         )
         for s in range(SEEDS)
     ]
@@ -497,6 +500,10 @@ def test_dead_unit_cost_by_ablation_and_reinitialisation(gain, change, recover, 
         and rows["S-dead-cost-recover"]["n"] == SEEDS
     )
     assert "4 diverged" in rows["S-dead-cost-recover"]["condition"]
+    assert (
+        rows["S-dead-cost-width"]["verdict"] == ablate
+        and "width 38" in rows["S-dead-cost-width"]["condition"]
+    )
     assert (rows["S-dead-cost-ablate"]["verdict"], rows["S-dead-cost-ablate"]["kind"]) == (
         ablate,
         "contrast",

@@ -103,4 +103,7 @@ def test_revival_and_dead_cost_tables(data):
     assert (ablate.ablated_train_error == ablate.train_error).all(), (
         "a ReLU unit dead on the set does nothing there"
     )
-    assert {"as_is_train_error", "reinit_train_error", "reinit_dead"} <= set(cost.columns)
+    assert {"as_is_train_error", "reinit_train_error", "reinit_dead", "narrow_test_error"} <= set(
+        cost.columns
+    )
+    assert (ablate.narrow_width <= 16).all(), "as wide as the live units"
