@@ -627,19 +627,20 @@ def dead_fraction_at_high_lr(t):
             )
         )
         usable = counts[counts >= MIN_NETS].index
-        if len(usable):
-            rows.append(
-                row(
-                    f"R6-trained-{optimizer}-d{depth}",
-                    f"{text}, in nets that still train",
-                    source,
-                    f"{where}, lr {usable.max():g} (the highest where at least {MIN_NETS} nets "
-                    "train): dead fraction on the whole training set of the trained nets",
-                    ">= 0.4 (the source does not say the net trains)",
-                    trained[trained.lr == usable.max()].dead_final_full,
-                    ci_above(0.1, magnitude=0.4),
-                )
+        top = usable.max() if len(usable) else counts.idxmax()  # else: the most trained nets
+        rows.append(
+            row(
+                f"R6-trained-{optimizer}-d{depth}",
+                f"{text}, in nets that still train",
+                source,
+                f"{where}, lr {top:g} (the highest where at least {MIN_NETS} nets train): dead "
+                "fraction on the whole training set of the trained nets",
+                ">= 0.4 (the source does not say the net trains)",
+                trained[trained.lr == top].dead_final_full,
+                ci_above(0.1, magnitude=0.4),
+                undecided=None if len(usable) else f"no lr has {MIN_NETS} trained nets",
             )
+        )
     return rows
 
 

@@ -677,7 +677,9 @@ def inactive_over_training(t, r):
 @finding("loss_curves")
 def loss_curves(t, r):
     best = (
-        at_best_lr(r, ["activation"], "final_val_acc").groupby("activation").final_train_loss.mean()
+        at_best_lr(r, ["activation"], "final_val_loss", best="min")
+        .groupby("activation")
+        .final_train_loss.mean()
     )
     best = best.sort_values()
     return "Final training loss (each activation at its lr best on validation): " + ", ".join(

@@ -132,14 +132,50 @@ def test_rerun_plans_nothing_and_new_activation_plans_only_its_cells(tiny_run, t
     jobs = planned_jobs(snakemake(tiny_run, "-n", config=extended))
     assert jobs == {
         "train": 1,
+        "activation_cost": 1,
         "aggregate": 1,
         "claims": 1,
         "figures": 1,
         "findings": 1,
         "report": 1,
         "all": 1,
-        "total": 7,
-    }  # one job: the new activation's two depths
+        "total": 8,
+    }  # one training job (the new activation's two depths), and its cost beside ReLU's
+
+
+def drop_figure(config):
+    del config["figures"]["born_dead"]
+
+
+def more_draws(config):
+    config["simulate"]["born_dead"]["draws"] = 300
+
+
+def drop_claim(config):
+    del config["claims"]["R8"]
+
+
+def more_revival_seeds(config):
+    config["revival"]["seeds"] = 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "edit, rules",
+    [
+        (drop_figure, {"figures", "findings", "report"}),
+        (more_draws, {"simulate", "claims", "figures", "findings", "report"}),
+        (drop_claim, {"claims", "findings", "report"}),
+        (more_revival_seeds, {"revival", "claims", "figures", "findings", "report"}),
+    ],
+)
+def test_an_edit_reruns_exactly_the_rules_that_read_it(tiny_run, tmp_path, edit, rules):
+    config = yaml.safe_load(TINY.read_text())
+    edit(config)
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(snakemake(tiny_run, "-n", config=edited))
+    assert set(jobs) - {"all", "total"} == rules
 
 
 @pytest.mark.parametrize(

@@ -23,11 +23,11 @@ wildcard_constraints:
 
 def job_dirs():
     """Each training job's output: a directory holding one folder per cell and the job's timing.json."""
-    return expand("results/train/{job}", job=JOBS)
+    return expand("results/train/{job}", job=sorted(JOBS))  # sorted: key order is no change
 
 
 def cell_files(name):
-    return [f"results/train/{cell}/{name}" for cell in CELLS]
+    return [f"results/train/{cell}/{name}" for cell in sorted(CELLS)]
 
 
 check_readable(cell_files("runs.parquet") + [f"results/tables/{t}.parquet" for t in ("runs", "curves", "layers")])

@@ -19,6 +19,9 @@ rule figures:
         ],
         svg=[f"results/figures/{name}.svg" for name in config.get("figures", {})],
         captions=[f"results/figures/{name}.rst" for name in config.get("figures", {})],
+    params:
+        figures=canonical(config.get("figures", {})),  # what it draws
+        activations=canonical(config["activations"]),
     log:
         "results/logs/figures.log",
     benchmark:

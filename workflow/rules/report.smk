@@ -14,6 +14,9 @@ rule findings:
     output:
         findings="results/tables/findings.csv",
     params:
+        figures=canonical(config.get("figures", {})),  # what its sentences read
+        claims=canonical(config.get("claims", {})),
+        defaults=canonical(config.get("defaults", {})),
         timings=[f"{job}/timing.json" for job in job_dirs()],
     log:
         "results/logs/findings.log",
@@ -31,6 +34,8 @@ rule report:
     output:
         notebook="results/report/report.ipynb",
         html="report/report.html",
+    params:
+        config=canonical(config),  # the report prints the whole config
     log:
         "results/logs/report.log",
     script:

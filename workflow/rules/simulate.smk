@@ -6,6 +6,8 @@ rule simulate:
     output:
         born_dead=report("results/tables/born_dead.csv", caption="../report/born_dead_table.rst", category="Tables"),
         lengths="results/tables/init_lengths.csv",
+    params:
+        spec=canonical(config["simulate"]),  # reruns when the section changes
     log:
         "results/logs/simulate.log",
     benchmark:
@@ -20,6 +22,8 @@ rule activation_cost:
         "../envs/deadunits.yaml"
     output:
         cost="results/tables/activation_cost.csv",
+    params:
+        activations=canonical(config["activations"]),  # the activations it times
     log:
         "results/logs/activation_cost.log",
     threads: workflow.cores  # alone on the machine: other jobs would skew the timings
