@@ -1,10 +1,11 @@
-"""The source texts' claims and the published results (GUIDE §1-2), each checked against the tables.
+"""The source texts' claims and the published results (docs/claims.md), each checked against the
+tables.
 
 A claim is one function registered under its id; it returns rows of claims.csv: what was expected,
-what was measured (mean and 95% interval over seeds of one condition), and a verdict computed by
-the rule its docstring states. A rule can come out either way (tests/test_claims.py drives each to
-every verdict it gives); it says ``inconclusive`` when the data cannot decide (too few trained nets,
-both arms at zero, a budget too short for the reference arm). Rows have a ``kind``: ``claim`` (a
+what was measured (mean and 95% interval over seeds of one condition), and a verdict computed by the
+rule its docstring states. A rule can come out either way (tests/test_claims.py drives each to every
+verdict it gives); it says ``inconclusive`` when the data cannot decide (too few trained nets, both
+arms at zero, a budget too short for the reference arm). Rows have a ``kind``: ``claim`` (a
 reproduction), ``sanity`` (a property that holds by construction or checks our code: shown apart,
 never counted) or ``contrast`` (the other side of a claim, not counted either). Which experiments
 feed a claim is named under ``claims:`` in config.yaml (none named: all runs); which config entries
@@ -33,9 +34,7 @@ CLAIMS = Registry("claim")
 VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive")
 KINDS = ("claim", "sanity", "contrast", "benchmark")
 ALPHA = 0.025  # one-sided, the level that matches a two-sided 95% interval
-MIN_NETS = (
-    8  # fewer values than this (trained nets, or seeds paired) in a row: inconclusive (GUIDE §5)
-)
+MIN_NETS = 8  # fewer values than this (trained nets, or seeds paired) in a row: inconclusive
 
 
 def claim(name, nets="all", **needs):
@@ -94,11 +93,11 @@ def record(
 
 @dataclass(frozen=True)
 class Rule:
-    """A written-down verdict rule (GUIDE §5). ``above``/``below``: the mean lies beyond ``null``
-    (one-sided test at ALPHA on the adjusted p); reproduced when the interval also reaches the
-    published ``magnitude`` (if any), else partly; not reproduced when the test fails. ``within``:
-    the mean lies within ``tol`` of ``null`` (two one-sided tests); not reproduced when the interval
-    lies outside that band, inconclusive when it straddles an edge."""
+    """A written-down verdict rule (docs/claims.md). ``above``/``below``: the mean lies beyond
+    ``null`` (one-sided test at ALPHA on the adjusted p); reproduced when the interval also reaches
+    the published ``magnitude`` (if any), else partly; not reproduced when the test fails.
+    ``within``: the mean lies within ``tol`` of ``null`` (two one-sided tests); not reproduced when
+    the interval lies outside that band, inconclusive when it straddles an edge."""
 
     direction: str
     null: float = 0.0
@@ -202,7 +201,7 @@ def paired(
 
 def on_validation(runs, by=("activation", "init", "depth", "width")):
     """One condition per group: the runs at the group's learning rate with the best mean validation
-    accuracy (GUIDE §5: chosen on held-out training data, never on the test set)."""
+    accuracy (chosen on held-out training data, never on the test set)."""
     return at_best_lr(runs, list(by), "final_val_acc")
 
 
@@ -223,7 +222,7 @@ def born_dead_at_init(t):
             record(
                 f"R1-w{width}-d{depth}",
                 "a ReLU net is born dead at a fixed input with probability 1-(1-2^-N)^L",
-                "Lu et al. 2020 (GUIDE R1)",
+                "Lu et al. 2020",
                 f"width {width}, depth {depth}, He init, zero bias, {c.n} independent draws",
                 f"{published} (exact)",
                 c.p_empirical,
@@ -333,7 +332,7 @@ def collapse_to_constant(t):
                 row(
                     f"R2-{act}",
                     f"{act} collapses less than ReLU",
-                    "seed texts (GUIDE §1.4)",
+                    "seed texts 1-3",
                     f"{act} minus relu, He init, width 2, depth 10, paired by seed; its rate "
                     f"{other.collapsed.mean():.3f}; {fits}",
                     "< 0",
@@ -744,7 +743,7 @@ def published_accuracy(t):
             row(
                 f"R9-{dataset}",
                 f"MLP test accuracy on {dataset}",
-                "Greydanus 2020 (GUIDE R9)",
+                "Greydanus 2020",
                 f"test accuracy of the cell best on validation: {', '.join(map(str, best))}",
                 published,
                 values,
@@ -1037,7 +1036,7 @@ def relu_is_sparse(t):
 def relu_is_cheap(t):
     """ReLU is computationally cheap: forward plus backward time of each activation over ReLU's on
     the same tensors, a ratio of median times. A wall-clock benchmark on a shared machine, shown
-    apart and never counted (GUIDE §5). Rule: reproduced when the interval of the per-round ratios
+    apart and never counted. Rule: reproduced when the interval of the per-round ratios
     lies above 1, not reproduced when it lies below 1, otherwise inconclusive."""
     cost = t["cost"]
     return [
@@ -1120,7 +1119,7 @@ def default_init_kills_deep_units(t):
             row(
                 f"UvA-d{depth}",
                 "PyTorch's default Linear init leaves deep ReLU units dead before training",
-                "UvA DL tutorial 3 (GUIDE §2)",
+                "UvA DL tutorial 3",
                 f"relu, torch_default init, hidden widths {cell.layer_widths.iloc[0]}, "
                 f"{cell.dataset.iloc[0]}, untrained: share of layer {layer}'s units zero on "
                 f"every training image ({at_layer.mean():.1%}; its seeds' 5-95% range "

@@ -20,7 +20,7 @@ from deadunits.registry import Registry
 class Dataset:
     """Train/validation/test tensors; ``n_classes == 0`` marks a regression target (``y`` is float,
     shape (n, 1)). The validation split is carved from the training data (VALIDATION_SHARE of it):
-    learning rates and best cells are chosen on it, never on the test set (GUIDE §5)."""
+    learning rates and best cells are chosen on it, never on the test set (docs/claims.md)."""
 
     name: str
     x_train: torch.Tensor

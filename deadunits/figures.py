@@ -14,13 +14,11 @@ import torch
 
 from deadunits.activations import build_activation
 from deadunits.registry import Registry
-from deadunits.stats import at_best_lr
+from deadunits.stats import at_best_lr, mean_ci
 from deadunits.summary import final_layers
 
 FIGURES = Registry("figure")
-CI = dict(
-    errorbar=("ci", 95), n_boot=300, seed=0
-)  # seaborn's bootstrap over seeds: fixed, and cheap enough
+CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' intervals over seeds
 figure = FIGURES.register
 
 
@@ -42,7 +40,7 @@ def _plt():
 
 def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = False) -> pd.DataFrame:
     """The rows of one experiment; ``trained_only`` keeps the nets whose outcome is ``trained`` (a
-    diverged or untrained net's units say nothing about a working net, GUIDE §4)."""
+    diverged or untrained net's units say nothing about a working net)."""
     if trained_only:
         table = table[table.outcome == "trained"]
     if experiment is None:
@@ -329,7 +327,7 @@ def dying(tables, config, experiment):
 def revival(tables, config, experiment):
     """Revival experiment: each net's share of killed ReLU units (pre-activation below 0 on every
     training input) that fire again after training on with each activation from the same weights,
-    on the whole training set; the bar is the mean over seeds with its 95% interval."""
+    on the whole training set; the bar is the mean over seeds with its 95% t-interval."""
     plt, sns = _plt()
     table = tables["revival"].melt(
         id_vars=["activation", "seed"],
@@ -346,9 +344,7 @@ def revival(tables, config, experiment):
         col="units",
         kind="bar",
         height=3.2,
-        errorbar=("ci", 95),
-        n_boot=300,
-        seed=0,
+        **CI,
     )
     grid.map_dataframe(sns.stripplot, x="activation", y="value", color="k", size=3)
     grid.set_axis_labels("", "killed units that fire again")
@@ -481,8 +477,8 @@ def collapse(tables, config, experiment):
 @figure("born_dead")
 def born_dead(tables, config, experiment):
     """Born-dead probability at init (no training): share of freshly He-initialised ReLU nets (zero
-    bias) with a hidden layer that has no active unit at one fixed input (o: p_empirical, 95%
-    bootstrap CI over draws) against 1 - (1 - 2^-width)^depth (lines: p_theory), and the share whose
+    bias) with a hidden layer that has no active unit at one fixed input (o: p_empirical, 95% exact
+    interval over draws) against 1 - (1 - 2^-width)^depth (lines: p_theory), and the share whose
     output is constant over the whole probe set (x: p_dataset)."""
     plt, sns = _plt()
     bd = tables["born_dead"]
@@ -556,8 +552,8 @@ def length_variance(tables, config, experiment):
 
 @figure("activation_cost")
 def activation_cost(tables, config, experiment):
-    """Forward plus backward time of each activation on the same tensors, relative to ReLU: the mean
-    of the per-round ratios over interleaved rounds, with a 95% bootstrap interval over rounds
+    """Forward plus backward time of each activation on the same tensors, relative to ReLU: the
+    ratio of median times over interleaved rounds, with a 95% t-interval of the per-round ratios
     (timed alone on the machine)."""
     plt, sns = _plt()
     cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")

@@ -27,7 +27,7 @@ finding = FINDINGS.register
 
 
 def ci(values, fmt="{:.1%}"):
-    """'mean [low, high] (n=..)' of a series, 95% bootstrap over seeds."""
+    """'mean [low, high] (n=..)' of a series, its 95% interval over seeds (``mean_ci``)."""
     mean, low, high, n = mean_ci(pd.Series(values).astype(float))
     if n == 0:
         return "n/a"

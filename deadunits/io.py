@@ -29,14 +29,23 @@ def write_parquet(df: pd.DataFrame, path) -> None:
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
+def repair_command(path) -> str:
+    """The command that rebuilds a results file: its training job's, or the aggregate's."""
+    parts = Path(path).parts
+    if "train" in parts and parts.index("train") + 1 < len(parts) - 2:
+        job = Path(*parts[parts.index("train") - 1 : -2])  # results/train/<job>/<cell>/<file>
+        return f"snakemake --forcerun {job}"
+    return "snakemake --forcerun aggregate"
+
+
 def read_parquet(path) -> pd.DataFrame:
     """Read a results table; a truncated or foreign file gets an error that names it and the fix."""
     try:
         return pd.read_parquet(path)
     except Exception as err:  # pyarrow raises several types for a damaged file
         raise ValueError(
-            f"{path}: not a readable results table ({err}); delete it and run snakemake again "
-            f"to regenerate it"
+            f"{path}: not a readable results table ({err}); rebuild it with "
+            f"`{repair_command(path)}`"
         ) from None
 
 
@@ -78,8 +87,8 @@ def check_readable(paths) -> None:
                 pq.read_metadata(path)
             except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
                 raise ValueError(
-                    f"{path}: damaged results file ({err}); delete it and run snakemake again to "
-                    f"regenerate it"
+                    f"{path}: damaged results file ({err}); rebuild it with "
+                    f"`{repair_command(path)}`"
                 ) from None
 
 

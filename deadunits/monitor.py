@@ -6,7 +6,7 @@
 
 A unit is one feature (dimension 1) of an activation's input. It is inactive when its pre-activation
 is <= 0 for every input seen, and dead when |phi'| is below 1e-3 on every input seen (no gradient
-passes: for ReLU the same as inactive, never for Leaky ReLU), as in the pipeline (README,
+passes: for ReLU the same as inactive, never for Leaky ReLU), as in the pipeline (docs/metrics.md,
 "Metrics").
 """
 

@@ -1,4 +1,4 @@
-"""Unit-level measurements on a fixed probe set (definitions in GUIDE §4 and the README).
+"""Unit-level measurements on a fixed probe set (definitions in docs/metrics.md).
 
 Every function takes stacked tensors: pre-activations ``z`` and activations ``h`` of one hidden
 layer with shape (models, units, probe inputs), and returns one value per model (or per model and
@@ -14,7 +14,7 @@ UNIT_FRACTIONS = ("inactive", "dead", "dormant", "sparsity")
 
 def inactive_units(z):
     """(K, W) mask: pre-activation <= 0 for every probe input. A ReLU there outputs 0 and gets no
-    gradient; a Leaky ReLU, ELU, tanh or sigmoid unit still does (GUIDE §4: inactive is not
+    gradient; a Leaky ReLU, ELU, tanh or sigmoid unit still does (inactive is not
     dead)."""
     return z.amax(dim=-1) <= 0
 
@@ -55,7 +55,7 @@ def layer_stats(z, h, dphi, dead_threshold: float = 1e-3, dormant_tau: float = 0
     histories).
 
     ``bias_shift`` is Clevert et al.'s measure: each unit's mean activation over the probe set, then
-    the median over the layer's units (GUIDE §4). The probe runs on tensors larger than the cache,
+    the median over the layer's units. The probe runs on tensors larger than the cache,
     so each statistic uses torch's vectorised reductions (a bool comparison, ``var_mean`` or
     ``aminmax`` is several times slower here).
     """

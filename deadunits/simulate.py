@@ -1,5 +1,5 @@
-"""Measurements at initialisation only (no training): born-dead probability (GUIDE R1) and growth of
-the activation-length variance with depth/width (R8)."""
+"""Measurements at initialisation only (no training): born-dead probability (Lu et al. 2020) and
+growth of the activation-length variance with depth/width (R8)."""
 
 import math
 

@@ -1,7 +1,7 @@
 """A stack of K MLPs of one architecture, trained as one set of batched matrix multiplies.
 
 Weights are held as (K, out, in) tensors, nn.Linear's layout per model: on a 2-core CPU one
-``baddbmm`` over 32 small models runs much faster than 32 separate ``nn.Linear`` calls (GUIDE §6).
+``baddbmm`` over 32 small models runs much faster than 32 separate ``nn.Linear`` calls.
 Activations are units-first, (K, units, batch): z = W h + b, and the weight gradient dz h^T lands in
 the weights' layout. For narrow layers (the width-2 to width-10 collapse nets) this runs a training
 step faster than (K, batch, units), whose reductions over the batch axis are slow; for widths 64-128

@@ -1,4 +1,4 @@
-"""Intervals, tests and multiplicity control for the report's numbers (GUIDE §5).
+"""Intervals, tests and multiplicity control for the report's numbers (docs/claims.md).
 
 Seed means get Student-t intervals and tests; rates (values that are all 0 or 1) get exact
 Clopper-Pearson intervals and binomial tests, so an all-zero sample still has an upper bound. A
@@ -92,7 +92,7 @@ def time_to_event(
     runs: pd.DataFrame, reached: str = "steps_to_target", budget: str = "budget_steps"
 ) -> pd.DataFrame:
     """(duration, observed) per run: the time to the target where it was reached, else the budget,
-    right-censored (GUIDE §4: a run that never reaches the target is censored, never dropped)."""
+    right-censored (a run that never reaches the target is censored, never dropped)."""
     observed = runs[reached].notna()
     return pd.DataFrame(
         {

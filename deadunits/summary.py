@@ -55,9 +55,10 @@ UNTRAINED_GAP = 0.1
 
 
 def run_outcomes(diverged, final_train_loss, final_train_error, baseline: tuple) -> np.ndarray:
-    """Each run's outcome (GUIDE §4): ``diverged`` (non-finite loss or gradient), ``untrained`` (its
-    final training error, or for regression its loss, is at least (1 - UNTRAINED_GAP) times the best
-    constant prediction's: no better than chance), else ``trained``."""
+    """Each run's outcome (docs/metrics.md): ``diverged`` (non-finite loss or gradient),
+    ``untrained`` (its final training error, or for regression its loss, is at least (1 -
+    UNTRAINED_GAP) times the best constant prediction's: no better than chance), else ``trained``.
+    """
     baseline_loss, baseline_error = baseline
     if np.isnan(baseline_error):
         untrained = ~(np.asarray(final_train_loss) < (1 - UNTRAINED_GAP) * baseline_loss)
@@ -105,7 +106,7 @@ def summarise_runs(curves: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
 
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     """summary.csv: per cell (CELL_KEYS) the Kaplan-Meier convergence columns over all its runs, and
-    the mean and 95% bootstrap CI over seeds of every summary metric over its trained runs only
+    the mean and 95% t-interval over seeds of every summary metric over its trained runs only
     (``n``); ``n_untrained`` and ``n_diverged`` count the runs left out. A cell without a trained
     run keeps its row, with NaN metrics."""
     trained = runs[runs.outcome == "trained"].astype({m: float for m in SUMMARY_METRICS})

@@ -1,4 +1,4 @@
-"""Benchmark the stacked trainer against its peers, warm and side by side in one run (GUIDE §7).
+"""Benchmark the stacked trainer against its peers, warm and side by side in one run.
 
 Reference cell: scikit-learn digits, 4 hidden layers of 128, ReLU, He init, SGD with momentum 0.9,
 lr 0.05, batch 64, 10 epochs, 32 models. Contenders, each warmed up first (a first call pays for

@@ -1,5 +1,5 @@
 """Claim verdicts on synthetic tables whose answer is known: every claim is driven to each verdict
-its rule can give (GUIDE §5: a rule that cannot fail is no reproduction), and the init-only
+its rule can give (a rule that cannot fail is no reproduction), and the init-only
 measurements."""
 
 from pathlib import Path

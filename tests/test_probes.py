@@ -10,7 +10,7 @@ from deadunits.activations import build_activation
 
 
 def brute_force(z, h, dphi, threshold=1e-3, tau=0.1):
-    """The GUIDE §4 definitions, unit by unit, with Python loops; tensors are
+    """The definitions of docs/metrics.md, unit by unit, with Python loops; tensors are
     (models, units, inputs)."""
     k, w, p = z.shape
     out = {"inactive": [], "dead": [], "dormant": []}
@@ -99,7 +99,7 @@ def test_sparsity_counts_exact_zeros_not_dead_units():
 
 
 def test_born_dead_frequency_matches_theory():
-    """GUIDE R1: width N, L layers, zero bias, symmetric weights: dead at a fixed input w.p.
+    """Lu et al. 2020: width N, L layers, zero bias, symmetric weights: dead at a fixed input w.p.
     1-(1-2^-N)^L."""
     n_models, width, depth = 2000, 3, 10
     net = StackedMLP(2, 1, depth, width, {"fn": "relu"}, n_models)

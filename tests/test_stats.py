@@ -1,4 +1,4 @@
-"""The intervals and tests behind every claim row hold what they claim (GUIDE §5)."""
+"""The intervals and tests behind every claim row hold what they claim (docs/claims.md)."""
 
 import numpy as np
 import pytest

@@ -30,7 +30,8 @@ def cell_files(name):
     return [f"results/train/{cell}/{name}" for cell in sorted(CELLS)]
 
 
-check_readable(cell_files("runs.parquet") + [f"results/tables/{t}.parquet" for t in ("runs", "curves", "layers")])
+TABLES = ("runs", "curves", "layers")
+check_readable([f for t in TABLES for f in cell_files(f"{t}.parquet")] + [f"results/tables/{t}.parquet" for t in TABLES])
 
 
 def train_resources(wildcards):
