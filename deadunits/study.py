@@ -126,9 +126,17 @@ def check_outputs(config: dict) -> None:
 
 
 def check_followups(config: dict) -> None:
-    """The revival and dead_cost sections name a dataset, an init and activations that exist."""
-    for section in ("revival", "dead_cost"):
+    """The revival and dead_cost sections name a dataset, an init and activations that exist, and
+    a figure or claim that reads one has it."""
+    readers = {"revival": ("revival", "S-leak-revives"), "dead_cost": ("dead_cost", "S-dead-cost")}
+    for section, names in readers.items():
         spec = config.get(section)
+        wanted = [n for kind in ("figures", "claims") for n in config.get(kind, {}) if n in names]
+        if spec is None and wanted:
+            raise ConfigError(
+                f"{wanted[0]} reads the {section}: section, which this config lacks; add it "
+                f"(see config.yaml) or drop {wanted[0]}"
+            )
         if spec is None:
             continue
         for field, registry in (("dataset", "datasets"), ("init", "inits")):

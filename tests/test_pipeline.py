@@ -210,6 +210,10 @@ def test_schema_rejects_bad_values(edit, message):
     "edit, message",
     [
         (
+            lambda c: c.pop("revival"),
+            "revival reads the revival: section, which this config lacks",
+        ),
+        (
             lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
             "experiments.grid.activations: unknown name 'swish'; "
             "define it under activations: or pick one of",
