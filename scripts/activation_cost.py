@@ -10,5 +10,5 @@ from deadunits.io import atomic_write
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 torch.set_num_threads(snakemake.threads)
-table = activation_cost(snakemake.config["activations"])
+table = activation_cost(snakemake.config["activations"], threads=snakemake.threads)
 atomic_write(snakemake.output.cost, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g"))

@@ -32,6 +32,7 @@ BASE = dict(
     final_train_acc=0.9,
     final_test_acc=0.9,
     steps_to_target=100.0,
+    epochs_to_target=100.0,
     budget_steps=1000,
     val_epochs_to_target=2.0,
     budget_epochs=10,
@@ -168,13 +169,13 @@ def test_xavier_stalls_only_when_he_trains(he, xavier, he_verdict, xavier_verdic
     assert (got["R3-he"], got["R3-xavier"]) == (he_verdict, xavier_verdict)
 
 
-def speed_runs(relu_steps, slow_steps, budget=1000):
-    """R4 runs: per-seed steps to target (NaN: censored at ``budget``) for relu and tanh, one lr
+def speed_runs(relu_epochs, slow_epochs, budget=1000):
+    """R4 runs: per-seed epochs to target (NaN: censored at ``budget``) for relu and tanh, one lr
     each."""
     return {
         "runs": runs(
-            dict(activation="relu", steps_to_target=relu_steps, budget_steps=budget),
-            dict(activation="tanh", steps_to_target=slow_steps, budget_steps=budget),
+            dict(activation="relu", epochs_to_target=relu_epochs, budget_epochs=budget),
+            dict(activation="tanh", epochs_to_target=slow_epochs, budget_epochs=budget),
         )
     }
 
@@ -216,13 +217,13 @@ def test_censored_runs_count_in_the_median_instead_of_being_dropped():
 @pytest.mark.slow  # Kaplan-Meier medians bootstrapped with lifelines: seconds each
 def test_lr_is_chosen_for_speed_on_validation():
     fast_val = dict(
-        activation="tanh", lr=0.1, steps_to_target=spread(600, 30), val_epochs_to_target=2.0
+        activation="tanh", lr=0.1, epochs_to_target=spread(600, 30), val_epochs_to_target=2.0
     )
     slow_val = dict(
-        activation="tanh", lr=0.01, steps_to_target=spread(200, 10), val_epochs_to_target=8.0
+        activation="tanh", lr=0.01, epochs_to_target=spread(200, 10), val_epochs_to_target=8.0
     )
     (row,) = CLAIMS.get("R4")(
-        {"runs": runs(dict(activation="relu", steps_to_target=spread(100, 5)), fast_val, slow_val)}
+        {"runs": runs(dict(activation="relu", epochs_to_target=spread(100, 5)), fast_val, slow_val)}
     )
     assert "tanh (lr 0.1)" in row["condition"] and row["measured"] == pytest.approx(6, rel=0.05)
 
@@ -653,13 +654,13 @@ def test_length_claim_fits_only_cells_the_draws_can_show():
 
 def test_activation_cost_is_relative_to_relu():
     cost = activation_cost(
-        {"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3
+        {"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3, processes=3
     )
     assert cost.set_index("activation").relative_to_relu["relu"] == 1.0 and (cost.seconds > 0).all()
     assert (cost.ci_low <= cost.relative_to_relu).all() and (
         cost.relative_to_relu <= cost.ci_high
     ).all()
-    assert cost.rounds.tolist() == [3, 3]
+    assert cost.processes.tolist() == [3, 3] and cost.rounds.tolist() == [3, 3]
 
 
 def test_cost_verdict_needs_the_interval_above_relu():
@@ -670,6 +671,7 @@ def test_cost_verdict_needs_the_interval_above_relu():
             ci_low=[1.0, 1.3, 0.85, 0.6],
             ci_high=[1.0, 1.7, 1.05, 0.8],
             rounds=15,
+            processes=5,
             seconds=1.0,
         )
     )
