@@ -45,7 +45,7 @@ def read_parquet(path) -> pd.DataFrame:
     except Exception as err:  # pyarrow raises several types for a damaged file
         raise ValueError(
             f"{path}: not a readable results table ({err}); rebuild it with "
-            f"`{repair_command(path)}`"
+            f"`rm {path} && {repair_command(path)}`"
         ) from None
 
 
@@ -88,7 +88,7 @@ def check_readable(paths) -> None:
             except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
                 raise ValueError(
                     f"{path}: damaged results file ({err}); rebuild it with "
-                    f"`{repair_command(path)}`"
+                    f"`rm {path} && {repair_command(path)}`"
                 ) from None
 
 

@@ -163,8 +163,9 @@ def test_damaged_results_file_stops_before_any_work(small_run, tmp_path):
             f"{target.relative_to(workdir)}: damaged results file" in result.stdout + result.stderr
         )
         repair = "snakemake --forcerun results/train/collapse/abs1d/relu/he/adam/s0-19"
-        assert repair in result.stdout + result.stderr
+        assert f"`rm {target.relative_to(workdir)} && {repair}`" in result.stdout + result.stderr
         assert tables.stat().st_mtime_ns == stamp, "existing tables untouched"
+        target.unlink()  # the named command: rm, then the job's --forcerun
         fixed = run(workdir, config, "--until", "aggregate", *repair.split()[1:])
         assert fixed.returncode == 0, fixed.stderr[-2000:]
         assert pd.read_parquet(target).equals(pd.read_parquet(io.BytesIO(good))), "retrained alike"
