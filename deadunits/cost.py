@@ -64,7 +64,8 @@ def activation_cost(
         seconds = [run[name] for run in runs if not isinstance(run[name], str)]
         error = next((run[name] for run in runs if isinstance(run[name], str)), "")
         t = np.array(seconds, dtype=float)
-        _, low, high, _ = mean_ci(t / relu[: len(t)]) if len(t) else (math.nan,) * 3 + (0,)
+        ratios = t / relu[: len(t)]
+        _, low, high, _ = mean_ci(ratios, rate=False) if len(t) else (math.nan,) * 3 + (0,)
         rows.append(
             dict(
                 activation=name,

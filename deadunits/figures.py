@@ -553,7 +553,7 @@ def length_variance(tables, config, experiment):
 @figure("activation_cost")
 def activation_cost(tables, config, experiment):
     """Forward plus backward time of each activation on the same tensors, relative to ReLU: the
-    ratio of median times over interleaved rounds, with a 95% t-interval of the per-round ratios
+    ratio of median times over separate processes, with a 95% t-interval of the per-process ratios
     (timed alone on the machine)."""
     plt, sns = _plt()
     cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
@@ -561,7 +561,10 @@ def activation_cost(tables, config, experiment):
     ax.barh(
         cost.activation,
         cost.relative_to_relu,
-        xerr=[cost.relative_to_relu - cost.ci_low, cost.ci_high - cost.relative_to_relu],
+        xerr=[  # a ratio of medians can sit just outside the interval of the per-process ratios
+            (cost.relative_to_relu - cost.ci_low).clip(lower=0),
+            (cost.ci_high - cost.relative_to_relu).clip(lower=0),
+        ],
         color=sns.color_palette()[0],
         capsize=3,
     )

@@ -22,13 +22,14 @@ def is_rate(x: np.ndarray) -> bool:
     return len(x) > 0 and bool(np.isin(x, (0.0, 1.0)).all())
 
 
-def mean_ci(values, level: float = LEVEL):
+def mean_ci(values, level: float = LEVEL, rate: bool | None = None):
     """(mean, low, high, n) of the non-NaN ``values``: a Student-t interval, or for 0/1 values the
-    exact Clopper-Pearson interval of the rate. One value has no interval."""
+    exact Clopper-Pearson interval of the rate (``rate`` None: told by the values; False: never,
+    for a ratio that can be exactly 1). One value has no interval."""
     x = _finite(values)
     if len(x) == 0:
         return np.nan, np.nan, np.nan, 0
-    if is_rate(x):
+    if is_rate(x) if rate is None else rate:
         ci = stats.binomtest(int(x.sum()), len(x)).proportion_ci(level, method="exact")
         return x.mean(), ci.low, ci.high, len(x)
     if len(x) == 1:
