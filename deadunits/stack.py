@@ -8,8 +8,6 @@ step faster than (K, batch, units), whose reductions over the batch axis are slo
 the two are about as fast.
 """
 
-import itertools
-
 import numpy as np
 import torch
 from torch import nn
@@ -39,13 +37,6 @@ def hidden_widths(depth: int, width) -> list:
             f"got width {width}"
         )
     return widths
-
-
-def widths_label(widths) -> str:
-    """Hidden widths in short, as runs of equal layers: [512, 256, 256, 128] -> '512-256x2-128',
-    [64] * 32 -> '64x32'."""
-    runs = [(w, len(list(group))) for w, group in itertools.groupby(widths)]
-    return "-".join(f"{w}x{n}" if n > 1 else f"{w}" for w, n in runs)
 
 
 class StackedMLP(nn.Module):

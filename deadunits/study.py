@@ -18,8 +18,7 @@ import yaml
 from deadunits.activations import check_activation
 from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
-from deadunits.stack import widths_label
-from deadunits.trainer import TrainSettings
+from deadunits.settings import TrainSettings
 
 
 class ConfigError(ValueError):
@@ -36,8 +35,6 @@ def resolve_config(given: dict, default: Path) -> dict:
       key onto that file (dicts merge, lists and values replace);
     * any other config with ``experiments``: a study of its own, with nothing from config.yaml.
     """
-    from snakemake.utils import update_config
-
     given = copy.deepcopy(dict(given))
     extends = given.pop("extends", None)
     if extends is None and "experiments" in given:
@@ -48,9 +45,16 @@ def resolve_config(given: dict, default: Path) -> dict:
             f"extends: {extends!r}: no file {base_file}; expected the path of a config YAML "
             f"relative to the repository root, e.g. extends: config.yaml"
         )
-    base = yaml.safe_load(base_file.read_text())
-    update_config(base, given)
-    return base
+    return merged(yaml.safe_load(base_file.read_text()), given)
+
+
+def merged(base: dict, overlay: dict) -> dict:
+    """``base`` with ``overlay`` on top, key by key: dicts merge, lists and values replace."""
+    out = dict(base)
+    for key, value in overlay.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = merged(out[key], value) if both else value
+    return out
 
 
 def canonical(value):
@@ -95,92 +99,6 @@ def _check(where, build):
         raise ConfigError(f"{where}: {err.args[0] if err.args else err}") from None
 
 
-def check_outputs(config: dict) -> None:
-    """Figures, claims and the init simulation name things that exist."""
-    from deadunits.claims import CLAIMS
-    from deadunits.figures import FIGURES, figure_fn
-
-    experiments = set(config["experiments"])
-    for section, registry, key in (
-        ("figures", FIGURES, "experiment"),
-        ("claims", CLAIMS, "experiments"),
-    ):
-        for name, options in config.get(section, {}).items():
-            _check(f"{section}.{name}", lambda: registry.get(figure_fn(name, options)))
-            wanted = (options or {}).get(key) or []
-            for exp in [wanted] if isinstance(wanted, str) else wanted:
-                if exp not in experiments:
-                    raise ConfigError(
-                        f"{section}.{name}: unknown experiment {exp!r}; "
-                        f"pick one of {sorted(experiments)}"
-                    )
-    for name, options in config.get("claims", {}).items():
-        check_claim_needs(config, name, (options or {}).get("experiments"))
-    check_followups(config)
-    dataset = config["simulate"]["born_dead"]["dataset"]
-    if dataset not in config["datasets"]:
-        raise ConfigError(
-            f"simulate.born_dead.dataset: unknown dataset {dataset!r}; "
-            f"pick one of {sorted(config['datasets'])}"
-        )
-
-
-def check_followups(config: dict) -> None:
-    """The revival and dead_cost sections name a dataset, an init and activations that exist, and
-    a figure or claim that reads one has it."""
-    readers = {"revival": ("revival", "S-leak-revives"), "dead_cost": ("dead_cost", "S-dead-cost")}
-    for section, names in readers.items():
-        spec = config.get(section)
-        wanted = [n for kind in ("figures", "claims") for n in config.get(kind, {}) if n in names]
-        if spec is None and wanted:
-            raise ConfigError(
-                f"{wanted[0]} reads the {section}: section, which this config lacks; add it "
-                f"(see config.yaml) or drop {wanted[0]}"
-            )
-        if spec is None:
-            continue
-        for field, registry in (("dataset", "datasets"), ("init", "inits")):
-            if spec[field] not in config[registry]:
-                raise ConfigError(
-                    f"{section}.{field}: unknown {registry[:-1]} {spec[field]!r}; "
-                    f"pick one of {sorted(config[registry])}"
-                )
-        for name in spec.get("activations", ["relu"]):
-            if name not in config["activations"]:
-                raise ConfigError(
-                    f"{section}.activations: unknown activation {name!r}; define it "
-                    f"under activations: or pick one of {sorted(config['activations'])}"
-                )
-        if "relu" not in spec.get("activations", ["relu"]) or "relu" not in config["activations"]:
-            raise ConfigError(f"{section}: needs activation 'relu' (its arms are compared with it)")
-
-
-def check_claim_needs(config: dict, name: str, experiments) -> None:
-    """Every config entry a claim reads (its ``needs``) is defined, and trained by one of its
-    experiments."""
-    from deadunits.claims import CLAIMS
-
-    for section, labels in CLAIMS.get(name).needs.items():
-        for label in labels:
-            if label not in config.get(section, {}):
-                raise ConfigError(
-                    f"claims.{name} needs {section} entry {label!r}, which is not defined under "
-                    f"{section}:; define it, or drop {name} from claims:"
-                )
-            used = [
-                exp
-                for exp in experiments or []
-                if label
-                in _names(exp, section, config["experiments"][exp][section], config[section])
-            ]
-            if experiments and not used:
-                raise ConfigError(
-                    f"claims.{name} needs {section} entry {label!r}, which none of its experiments "
-                    f"({', '.join(experiments)}) trains; add it to one of them, "
-                    f"or drop {name} from claims:"
-                )
-
-
 def init_for(config: dict, init: str, activation: str | None) -> dict:
     """The init entry a cell uses. An entry
     ``{fn: per_activation, by_activation: {selu: lecun, ...}, otherwise: he}`` names another entry
@@ -207,7 +125,6 @@ def settings_for(config: dict, experiment: dict) -> dict:
 def plan_cells(config: dict) -> dict:
     """Every cell of every experiment, by id; raises ConfigError before anything is trained."""
     check_registries(config)
-    check_outputs(config)
     cells = {}
     for exp_name, exp in config["experiments"].items():
         settings = settings_for(config, exp)
@@ -271,6 +188,13 @@ def training_jobs(cells: dict) -> dict:
     for cell_id, cell in cells.items():
         jobs.setdefault(cell_id.rsplit("/", 1)[0], {})[cell_id] = cell
     return jobs
+
+
+def widths_label(widths) -> str:
+    """Hidden widths in short, as runs of equal layers: [512, 256, 256, 128] -> '512-256x2-128',
+    [64] * 32 -> '64x32'."""
+    runs = [(w, len(list(group))) for w, group in itertools.groupby(widths)]
+    return "-".join(f"{w}x{n}" if n > 1 else f"{w}" for w, n in runs)
 
 
 def shapes(name: str, experiment: dict) -> list:

@@ -11,7 +11,7 @@ gradients, time to target); ``ProbeRecorder`` (deadunits/recorder.py) measures t
 import ctypes
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -20,61 +20,9 @@ from deadunits.datasets import Dataset
 from deadunits.losses import loss_and_error, shared_targets
 from deadunits.optimizers import OPTIMIZERS
 from deadunits.recorder import ProbeRecorder
+from deadunits.settings import TrainSettings
 from deadunits.stack import StackedMLP, model_generators
 from deadunits.summary import run_outcomes, summarise_runs
-
-
-@dataclass
-class TrainSettings:
-    """Everything about training and probing that is not the architecture. Defaults match
-    config.yaml."""
-
-    epochs: int = 10
-    batch_size: int = 64
-    optimizer: str = "sgd"  # "sgd" (with momentum) or "adam"
-    momentum: float = 0.9
-    betas: tuple = (0.9, 0.999)
-    target: dict = field(default_factory=lambda: {"metric": "error", "value": 0.1})
-    probe_size: int = 512  # training examples (the first ones, fixed) that the unit probes look at
-    dead_threshold: float = 1e-3  # a unit is dead when |phi'(z)| is below this on every input
-    dormant_tau: float = 0.1
-    explode_factor: float = (
-        100.0  # a step "explodes" when a layer's gradient norm exceeds this x its norm at init
-    )
-    ema: float = 0.9  # smoothing of the minibatch metric that decides steps_to_target
-    probe_epochs: str | list = (
-        "log"  # "log": 0, 1, 2, 4, 8, ... and the last; "all"; or a list of epochs
-    )
-
-    def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer {self.optimizer!r}; expected 'sgd' or 'adam'")
-        if self.target.get("metric") not in ("error", "loss"):
-            raise ValueError(
-                f"target metric {self.target.get('metric')!r}; expected 'error' or 'loss'"
-            )
-        for name in ("epochs", "batch_size", "probe_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} = {getattr(self, name)}; expected a positive integer")
-        self.probe_schedule()  # raises on a bad probe_epochs
-
-    def probe_schedule(self) -> list:
-        """The epochs after which the units are probed: always 0 (init) and the last epoch."""
-        spec, last = self.probe_epochs, int(self.epochs)
-        if spec == "log":
-            chosen = {2**i for i in range(last.bit_length())}
-        elif spec == "all":
-            chosen = set(range(1, last + 1))
-        elif isinstance(spec, (list, tuple)) and all(
-            isinstance(e, int) and 0 <= e <= last for e in spec
-        ):
-            chosen = set(spec)
-        else:
-            raise ValueError(
-                f"probe_epochs = {spec!r}; expected 'log', 'all' or a list of epochs "
-                f"between 0 and {last}"
-            )
-        return sorted(chosen | {0, last})
 
 
 def resolve_device(device: str = "auto") -> torch.device:

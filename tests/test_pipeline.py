@@ -12,7 +12,8 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from deadunits.study import ConfigError, plan_cells, resolve_config, training_jobs
+from deadunits.preflight import plan
+from deadunits.study import ConfigError, resolve_config, training_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
@@ -257,7 +258,7 @@ def test_config_names_are_checked_before_training(edit, message):
     with pytest.raises(
         (ConfigError, ValueError), match=re.escape(message) if "\\" not in message else message
     ):
-        plan_cells(config)
+        plan(config)
 
 
 def rename_bias_init(config):
@@ -292,7 +293,7 @@ def test_snakemake_reports_a_bad_config_in_seconds(tmp_path, edit, message):
 def test_paper_config_is_valid_and_plans_a_larger_study():
     config = resolve_config(yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()), DEFAULT)
     validate(copy.deepcopy(config), str(SCHEMA))
-    cells = plan_cells(config)
+    cells = plan(config)
     assert sum(len(c["lrs"]) * len(c["seeds"]) for c in cells.values()) > 30000
 
 
@@ -300,7 +301,7 @@ def test_per_layer_widths_pair_with_the_depth_of_their_length():
     config = yaml.safe_load(TINY.read_text())
     config["experiments"]["grid"].update(widths=[4, [8, 2]])  # depths [2, 4]
     validate(copy.deepcopy(config), str(SCHEMA))
-    cells = {i: c for i, c in plan_cells(config).items() if c["key"]["experiment"] == "grid"}
+    cells = {i: c for i, c in plan(config).items() if c["key"]["experiment"] == "grid"}
     shapes = {
         (c["key"]["depth"], c["key"]["width"], c["key"]["layer_widths"], tuple(c["widths"]))
         for c in cells.values()
@@ -319,7 +320,7 @@ def test_per_layer_widths_pair_with_the_depth_of_their_length():
 def test_default_config_is_valid_and_large_enough():
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     validate(copy.deepcopy(config), str(SCHEMA))
-    cells = plan_cells(config)
+    cells = plan(config)
     models = sum(len(c["lrs"]) * len(c["seeds"]) for c in cells.values())
     assert models >= 2000
     depths = {c["key"]["depth"] for c in cells.values()}
@@ -335,7 +336,7 @@ def test_renaming_an_init_a_claim_needs_fails_naming_both():
     with pytest.raises(
         ConfigError, match=r"claims\.R2 needs inits entry 'he', which is not defined under inits:"
     ):
-        plan_cells(config)
+        plan(config)
     config["inits"]["he"] = config["inits"][
         "he_normal"
     ]  # defined again, but no experiment of R2 trains it
@@ -344,14 +345,14 @@ def test_renaming_an_init_a_claim_needs_fails_naming_both():
         match=r"claims\.R2 needs inits entry 'he', which none of its experiments "
         r"\(collapse, collapse_width\) trains",
     ):
-        plan_cells(config)
+        plan(config)
 
 
 @pytest.mark.slow
 def test_a_config_of_its_own_plans_only_its_study(tmp_path):
     jobs = planned_jobs(snakemake(tmp_path, "-n"))
     assert jobs["train"] == len(
-        training_jobs(plan_cells(yaml.safe_load(TINY.read_text())))
+        training_jobs(plan(yaml.safe_load(TINY.read_text())))
     )  # 5, not the default study's
 
 
@@ -399,7 +400,7 @@ def test_standard_init_gives_each_activation_its_own():
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     spec = {
         c["key"]["activation"]: c["init_spec"]["fn"]
-        for c in plan_cells(config).values()
+        for c in plan(config).values()
         if c["key"]["experiment"] == "activations"
     }
     assert (spec["selu"], spec["tanh"], spec["sigmoid"], spec["relu"], spec["prelu"]) == (
@@ -414,4 +415,4 @@ def test_standard_init_gives_each_activation_its_own():
         ConfigError,
         match=r"inits\.standard: 'lecun_typo' \(for activation 'selu'\) is not a plain init",
     ):
-        plan_cells(config)
+        plan(config)

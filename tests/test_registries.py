@@ -1,6 +1,10 @@
 """Every registry entry builds and trains; bad names and arguments fail with errors that say what is
 known."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -224,3 +228,16 @@ def test_registries_are_complete():
         "rai",
     } <= set(INITS)
     assert {"digits", "mnist1d", "mnist5k", "moons", "abs1d", "idx"} <= set(DATASETS)
+
+
+def test_the_library_imports_without_snakemake():
+    code = (
+        "import json, sys; sys.modules['snakemake'] = None\n"
+        "import deadunits, deadunits.claims, deadunits.findings, deadunits.figures\n"
+        "from deadunits.settings import OPTIMIZER_NAMES; print(json.dumps(sorted(OPTIMIZER_NAMES)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    from deadunits.optimizers import OPTIMIZERS
+
+    assert json.loads(out.stdout) == sorted(OPTIMIZERS), "the settings name every optimizer"

@@ -6,14 +6,15 @@ from snakemake.utils import validate
 
 from deadunits.figures import figure_fn
 from deadunits.io import check_readable
-from deadunits.study import canonical, cell_cost, init_for, plan_cells, resolve_config, training_jobs
+from deadunits.preflight import plan
+from deadunits.study import canonical, cell_cost, init_for, resolve_config, training_jobs
 
 # config.yaml, a config of its own (--configfile), or an overlay of config.yaml (extends:)
 study = resolve_config(config, Path(workflow.basedir) / "config.yaml")
 config.clear()
 config.update(study)
 validate(config, "../schemas/config.schema.yaml")
-CELLS = plan_cells(config)
+CELLS = plan(config)
 JOBS = training_jobs(CELLS)
 
 
