@@ -344,10 +344,11 @@ def revival(tables, config, experiment):
         col="units",
         kind="bar",
         height=3.2,
-        **CI,
+        errorbar=lambda shares: mean_ci(shares, rate=False)[1:3],  # shares of units, not 0/1 runs
     )
     grid.map_dataframe(sns.stripplot, x="activation", y="value", color="k", size=3)
     grid.set_axis_labels("", "killed units that fire again")
+    grid.tick_params(axis="x", labelrotation=30)
     return grid.figure
 
 
