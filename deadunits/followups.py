@@ -21,6 +21,11 @@ def _errors(model, x, y, regression):
         )
 
 
+def _share_of_all(masks):
+    """Per model, the share of all hidden units that ``masks`` marks."""
+    return _share(masks, [torch.ones_like(m) for m in masks])
+
+
 def _share(masks, of):
     """Per model, the share of the units in ``of`` that ``masks`` marks."""
     hit = sum((m & o).sum(1) for m, o in zip(masks, of)).float()
@@ -96,12 +101,11 @@ def ablation(data, spec: dict, activation: dict, init: dict, settings: dict) -> 
     result = _train(data, spec, activation, init, settings)
     model, x, y, regression = result.model, data.x_train, data.y_train, data.is_regression
     dead = surgery.never_active(model, x)
-    units = [torch.ones_like(m) for m in dead]
     row = dict(
         setup="ablate",
         seed=range(spec["seeds"]),
         outcome=result.runs.outcome.to_numpy(),
-        dead=_share(dead, units),
+        dead=_share_of_all(dead),
         train_error=_errors(model, x, y, regression),
         test_error=_errors(model, data.x_test, data.y_test, regression),
     )
@@ -112,7 +116,7 @@ def ablation(data, spec: dict, activation: dict, init: dict, settings: dict) -> 
     narrow = _train(data, narrow_spec, activation, init, settings).model
     narrow_dead = surgery.never_active(narrow, x)
     row["narrow_width"] = narrow_spec["width"]
-    row["narrow_dead"] = _share(narrow_dead, [torch.ones_like(m) for m in narrow_dead])
+    row["narrow_dead"] = _share_of_all(narrow_dead)
     row["narrow_test_error"] = _errors(narrow, data.x_test, data.y_test, regression)
     return pd.DataFrame(row)
 
@@ -125,12 +129,11 @@ def recovery(data, spec: dict, activation: dict, init: dict, settings: dict) -> 
     result = _train(data, spec, activation, init, settings)
     model, x, y, seeds = result.model, data.x_train, data.y_train, list(range(spec["seeds"]))
     dead = surgery.never_active(model, x)
-    units = [torch.ones_like(m) for m in dead]
     row = dict(
         setup="recover",
         seed=seeds,
         outcome=result.runs.outcome.to_numpy(),
-        dead=_share(dead, units),
+        dead=_share_of_all(dead),
         train_error=_errors(model, x, y, data.is_regression),
     )
     start, then = _state(model), {**spec, **spec["then"]}
@@ -140,6 +143,6 @@ def recovery(data, spec: dict, activation: dict, init: dict, settings: dict) -> 
             surgery.reinit(model, dead, init, seeds)
         on = _train(data, then, activation, init, settings, start=_state(model))
         row[f"{arm}_train_error"] = _errors(on.model, x, y, data.is_regression)
-        row[f"{arm}_dead"] = _share(surgery.never_active(on.model, x), units)
+        row[f"{arm}_dead"] = _share_of_all(surgery.never_active(on.model, x))
         row[f"{arm}_diverged"] = on.runs.diverged.to_numpy()
     return pd.DataFrame(row)

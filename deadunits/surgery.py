@@ -4,6 +4,7 @@ them. Each works on every model of a ``StackedMLP`` at once, in place."""
 
 import torch
 
+from deadunits import probes
 from deadunits.inits import build_init
 from deadunits.stack import model_generators
 
@@ -25,7 +26,7 @@ def pre_activations(model, x, chunk: int = 512):
 def never_active(model, x) -> list:
     """Per hidden layer a (K, units) mask: pre-activation <= 0 on every input of ``x`` (inactive;
     for ReLU, dead)."""
-    return [z.amax(dim=-1) <= 0 for z in pre_activations(model, x)]
+    return [probes.inactive_units(z) for z in pre_activations(model, x)]
 
 
 def kill(model, x, share: float, seeds) -> list:
