@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deadunits.outcomes import final_layers
 from deadunits.registry import Registry
 from deadunits.stats import (
     adjust,
@@ -28,7 +29,8 @@ from deadunits.stats import (
     p_beyond,
     time_to_event,
 )
-from deadunits.summary import final_layers
+from deadunits.summary import by_outcome, too_high
+from deadunits.tables import StudyTables, trained
 
 CLAIMS = Registry("claim")
 VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive")
@@ -210,7 +212,7 @@ def born_dead_at_init(t):
     """Sanity check of our code against an exact formula: the share of He-init zero-bias ReLU nets
     dead at one input. Rule: reproduced when the simulated share is within 3 binomial standard
     errors of 1-(1-2^-N)^L."""
-    bd = t["born_dead"]
+    bd = t.born_dead
     rows = []
     for width, depth, published in [(2, 10, 0.944), (3, 10, 0.737), (5, 10, 0.272), (4, 20, 0.725)]:
         cell = bd[(bd.width == width) & (bd.depth == depth)]
@@ -279,12 +281,12 @@ def collapse_to_constant(t):
     second-hand 0.29, else partly); widths 3/5/10 ``ci_within(0.6, 0.1)`` / ``ci_above(0.1)`` /
     ``ci_below(0.01)``. Inconclusive when an arm's collapse rate still moves between half the
     budget and the end (``_collapse_budget``; for the arms compared with He, only a rising rate)."""
-    runs = t["runs"].assign(collapsed=lambda r: (r.outcome != "trained").astype(float))
+    runs = t.runs.assign(collapsed=lambda r: (r.outcome != "trained").astype(float))
     relu, rows = runs[runs.activation == "relu"], []
     he = relu[(relu.init == "he") & (relu.width == 2)]
     if he.empty:
         return []
-    he_fits, he_short = _collapse_budget(he, t["curves"])
+    he_fits, he_short = _collapse_budget(he, t.curves)
     rows.append(
         row(
             "R2-he",
@@ -304,7 +306,7 @@ def collapse_to_constant(t):
     ]:
         other = relu[(relu.init == init) & (relu.width == 2)]
         if len(other):
-            fits, short = _collapse_budget(other, t["curves"], falling_is_fine=True)
+            fits, short = _collapse_budget(other, t.curves, falling_is_fine=True)
             diff = paired(relu[relu.width == 2], "init", init, "he", "collapsed")
             _, lo, hi, _ = mean_ci(other.collapsed)
             near = published is None or lo - 0.05 <= published <= hi + 0.05
@@ -326,7 +328,7 @@ def collapse_to_constant(t):
     for act in sorted(set(runs.activation) - {"relu"}):
         other = runs[(runs.activation == act) & (runs.init == "he") & (runs.width == 2)]
         if len(other):
-            fits, short = _collapse_budget(other, t["curves"], falling_is_fine=True)
+            fits, short = _collapse_budget(other, t.curves, falling_is_fine=True)
             same = runs[(runs.init == "he") & (runs.width == 2)]
             rows.append(
                 row(
@@ -349,7 +351,7 @@ def collapse_to_constant(t):
     ]:
         cell = relu[(relu.init == "he") & (relu.width == width)]
         if len(cell):
-            fits, short = _collapse_budget(cell, t["curves"])
+            fits, short = _collapse_budget(cell, t.curves)
             rows.append(
                 row(
                     f"R2-width{width}",
@@ -375,7 +377,7 @@ def xavier_stalls_he_trains(t):
     training). The activation-scale rows are sanity checks: He's scale preservation and Xavier's
     1/sqrt 2 per layer follow from their variances; read at the smallest lr (the nets at init are
     the same for every lr of a seed)."""
-    runs = t["runs"]
+    runs = t.runs
     deep = runs[(runs.activation == "relu") & (runs.depth == runs.depth.max())]
     rows, depth = [], deep.depth.max()
     best = on_validation(deep[deep.init.isin(["xavier", "he"])])
@@ -411,7 +413,7 @@ def xavier_stalls_he_trains(t):
             )
         )
     first_lr = deep[deep.lr == deep.lr.min()]
-    at_init = t["layers"][(t["layers"].epoch == 0) & t["layers"].run_id.isin(first_lr.run_id)]
+    at_init = t.layers[(t.layers.epoch == 0) & t.layers.run_id.isin(first_lr.run_id)]
     for init, per_layer in (("xavier", np.log10(0.5) / 2), ("he", 0.0)):
         g = at_init[at_init.run_id.isin(first_lr[first_lr.init == init].run_id)]
         if g.empty:
@@ -466,7 +468,7 @@ def relu_six_times_faster(t):
     the budget and the bound that leaves is below 6; partly when that bound is at least 6 (at least
     six times, exact factor unknown); otherwise reproduced when the CI holds 6, partly when it lies
     above 1, else not reproduced."""
-    runs = t["runs"]
+    runs = t.runs
     rows = []
     for depth, at_depth in runs[runs.activation.isin(["relu", "tanh", "sigmoid"])].groupby("depth"):
         rows += _speed_rows(_fastest_on_validation(at_depth), depth)
@@ -533,7 +535,7 @@ def elu_bias_shift_and_speed(t):
     set, the median over a layer's units, its magnitude averaged over the hidden layers at the end
     of training. Speed: the area under the training-loss curve. Rule for both: ELU minus the other,
     paired by seed, below 0 (``below_zero``)."""
-    runs, layers = t["runs"], t["layers"]
+    runs, layers = t.runs, t.layers
     last = final_layers(layers)
     r = runs.assign(
         bias_shift=runs.run_id.map(
@@ -575,28 +577,6 @@ def elu_bias_shift_and_speed(t):
     return rows
 
 
-OUTCOMES = ("trained", "untrained", "diverged")
-
-
-def by_outcome(nets, metric="dead_final_full"):
-    """'3 trained 4.1%, 2 untrained 51%, 3 diverged 44%': each outcome's count and mean ``metric``
-    (a diverged net's at its last finite step), so no claim about dying hides the nets that died."""
-    groups = nets.groupby("outcome")[metric].agg(["size", "mean"])
-    return ", ".join(
-        f"{int(groups.at[o, 'size'])} {o} {groups.at[o, 'mean']:.1%}"
-        for o in OUTCOMES
-        if o in groups.index
-    )
-
-
-def too_high(grid) -> float:
-    """The lowest learning rate of a grid at which fewer than half the nets train (the lr is "too
-    high" by its outcome, never by the dead fraction judged there); else the grid's highest."""
-    trains = (grid.outcome == "trained").groupby(grid.lr).mean()
-    failing = trains[trains < 0.5]
-    return failing.index.min() if len(failing) else grid.lr.max()
-
-
 @claim("R6", activations=["relu"])
 def dead_fraction_at_high_lr(t):
     """As much as 40% of a ReLU net can be dead (no gradient on the whole training set) when the
@@ -605,12 +585,12 @@ def dead_fraction_at_high_lr(t):
     fewer than half the nets train (``too_high``); R6-trained the nets that still train, at the
     highest lr where at least MIN_NETS do. Rule for both: ``ci_above(0.1, magnitude=0.4)``: many
     units die, and the interval reaches 40%."""
-    relu = t["runs"][t["runs"].activation == "relu"]
+    relu = t.runs[t.runs.activation == "relu"]
     rows, source = [], "CS231n notes"
     text = "as much as 40% of a ReLU network can be dead if the learning rate is set too high"
     for (optimizer, depth), grid in relu.groupby(["optimizer", "depth"]):
-        trained = grid[grid.outcome == "trained"]
-        counts = trained.groupby("lr").size().reindex(sorted(grid.lr.unique()), fill_value=0)
+        working = trained(grid)
+        counts = working.groupby("lr").size().reindex(sorted(grid.lr.unique()), fill_value=0)
         per_lr = ", ".join(f"{lr:g}: {n}" for lr, n in counts.items())
         lr = too_high(grid)
         at_lr = grid[grid.lr == lr]
@@ -639,7 +619,7 @@ def dead_fraction_at_high_lr(t):
                 f"{where}, lr {top:g} (the highest where at least {MIN_NETS} nets train): dead "
                 "fraction on the whole training set of the trained nets",
                 ">= 0.4 (the source does not say the net trains)",
-                trained[trained.lr == top].dead_final_full,
+                working[working.lr == top].dead_final_full,
                 ci_above(0.1, magnitude=0.4),
                 undecided=None if len(usable) else f"no lr has {MIN_NETS} trained nets",
             )
@@ -654,7 +634,7 @@ def selu_self_normalises(t):
     and reproduced only when every run's mean is within 0.25 of 0 (else partly). The He-init row is
     a contrast (SELU needs LeCun's 1/fan_in): it reads reproduced when that variance is not within
     [0.7, 1.3], and never counts as a reproduction."""
-    runs, layers = t["runs"], t["layers"]
+    runs, layers = t.runs, t.layers
     rows = []
     for init in sorted(set(runs[runs.activation == "selu"].init)):
         selu = runs[(runs.activation == "selu") & (runs.init == init)]
@@ -692,7 +672,7 @@ def length_variance_grows(t):
     reciprocal widths (Hanin & Rolnick). Rule: the slope of log(1 + Var/mean^2) against sum 1/width,
     over the cells the draws can show, is reproduced when R^2 > 0.9 and the slope is within 25% of
     our exact prediction, partly when it is only positive, else not reproduced."""
-    lengths = t["lengths"]
+    lengths = t.lengths
     fit = lengths[
         lengths.measurable
     ]  # beyond sqrt(draws) the sample ratio cannot show the prediction
@@ -731,7 +711,7 @@ def published_accuracy(t):
     best cell (experiment, activation, init, depth, optimizer, lr) is chosen on the validation
     split; its test accuracy is reported. Rule: ``ci_within`` the published value, widened by 0.01.
     """
-    runs = t["runs"]
+    runs = t.runs
     rows = []
     for dataset, published, centre, tol in [
         ("mnist1d", "0.68 (MLP)", 0.68, 0.01),
@@ -762,7 +742,7 @@ def positive_bias_keeps_units_alive(t):
     """A positive bias init keeps ReLU units alive: dead fraction (whole training set, end of
     training) with bias 0.1 minus zero bias, paired by seed, per depth and lr. Rule: ``below_zero``;
     inconclusive when neither arm has dead units (both means under 0.1%)."""
-    runs = t["runs"]
+    runs = t.runs
     r = runs[runs.activation == "relu"]
     rows = []
     if not {"he", "he_bias0.1"} <= set(r.init):
@@ -794,7 +774,7 @@ def prelu_slopes_pattern(t):
     minus the mean of the later layers. Rule: ``above_zero``; inconclusive when the slopes did not
     move (no layer's mean slope 0.05 away from its init 0.25 on average): the budget was too short
     to learn them."""
-    runs, layers = t["runs"], t["layers"]
+    runs, layers = t.runs, t.layers
     rows = []
     for depth, cell in on_validation(runs[runs.activation == "prelu"]).groupby("depth"):
         last = final_layers(layers[layers.run_id.isin(cell.run_id)])
@@ -841,7 +821,7 @@ def relu_units_die(t):
     experiment, optimizer and depth (He or standard init), at the lr best on validation, over all
     its nets (untrained and diverged ones too; the condition gives each outcome's share). Rule:
     ``ci_above(0.1)``."""
-    runs = t["runs"]
+    runs = t.runs
     relu = runs[(runs.activation == "relu") & runs.init.isin(["he", "standard"])]
     best = on_validation(relu, by=("experiment", "optimizer", "init", "depth", "width"))
     return [
@@ -868,10 +848,8 @@ def leaks_keep_gradients_flowing(t):
     prevent). A fixed Leaky ReLU slope passes gradient by construction, so it is no test; its seed
     claim is S-leak-revives."""
     rows = []
-    for act in sorted({"prelu", "elu"} & set(t["runs"].activation)):
-        for depth, (diff, relu_dead, lrs) in _against_relu(
-            t["runs"], act, "dead_final_full"
-        ).items():
+    for act in sorted({"prelu", "elu"} & set(t.runs.activation)):
+        for depth, (diff, relu_dead, lrs) in _against_relu(t.runs, act, "dead_final_full").items():
             rows.append(
                 row(
                     f"S-leaks-pass-gradient-{act}-d{depth}",
@@ -899,7 +877,7 @@ def leaks_revive_dead_units(t):
     with each activation; revived = the share of killed units, still inactive at the restart, that
     fire on some training input at the end. Rules: ReLU's share ``ci_below(0.05)`` (it stays dead);
     each leaky activation minus ReLU, paired by seed, ``above_zero``."""
-    revival = t.get("revival")
+    revival = t.revival
     if revival is None or "relu" not in set(revival.activation):
         return []
     relu = revival[revival.activation == "relu"].set_index("seed")
@@ -947,7 +925,7 @@ def dead_units_cost_capacity(t):
     that diverged in the first phase cannot train on and are counted apart). Rules: (1)
     ``ci_within(0, 0.01)``; (2) ``below_zero``. S-dead-cost-width, a contrast: the nets of (1)
     against nets as wide as their live units, trained alike, test error ``ci_within(0, 0.02)``."""
-    cost = t.get("dead_cost")
+    cost = t.dead_cost
     if cost is None:
         return []
     ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
@@ -1016,7 +994,7 @@ def relu_is_sparse(t):
     construction (a symmetric pre-activation is negative half the time). Measured: the share of
     exact zeros after training minus at init, per run. Rule: ``above_zero`` (training adds zeros
     beyond the ~50% any ReLU gives)."""
-    relu = t["runs"][t["runs"].activation == "relu"]
+    relu = t.runs[t.runs.activation == "relu"]
     if relu.empty:
         return []
     return [
@@ -1042,7 +1020,7 @@ def relu_is_cheap(t):
     the same tensors, a ratio of median times over separate processes. A wall-clock benchmark on a
     shared machine, shown apart and never counted. Rule: reproduced when the interval of the
     per-process ratios lies above 1, not reproduced when it lies below 1, otherwise inconclusive."""
-    cost = t["cost"]
+    cost = t.cost
     return [
         record(
             f"S-cost-{r.activation}",
@@ -1069,7 +1047,7 @@ def poor_init_explodes(t):
     and lr, the share of runs that diverge or explode, He x3 minus He, paired by seed. Rule:
     ``above_zero`` for unbounded activations; for a bounded one (tanh, sigmoid), the contrast, the
     He x3 arm's rate ``ci_below(0.5)``."""
-    runs = t["runs"]
+    runs = t.runs
     rows = []
     for (act, lr), r in runs.groupby(["activation", "lr"]):
         if not {"he", "he_x3"} <= set(r.init):
@@ -1105,7 +1083,7 @@ def default_init_kills_deep_units(t):
     the first layer's, ``above_zero``, reproduced only when the tutorial's number lies within the
     middle 90% of our seeds' values (it is one draw, not a mean), else partly. He against
     torch_default: ``below_zero``."""
-    runs, layers = t["runs"], t["layers"]
+    runs, layers = t.runs, t.layers
     relu = runs[runs.activation == "relu"]
     at_init = layers[(layers.epoch == 0) & layers.run_id.isin(relu.run_id)]
     rows, caveat = [], "MNIST (5000 images, standardised), not FashionMNIST scaled to [-1, 1]"
@@ -1187,29 +1165,29 @@ def adjust_verdicts(rows: list) -> pd.DataFrame:
     return table[COLUMNS]
 
 
-def evaluate(tables: dict, config: dict):
+def evaluate(tables: StudyTables, config: dict):
     """Every claim under ``claims:`` in the config, on the runs of the experiments it names:
     (claims.csv, and per configured claim how many rows it produced and, if none, why:
     claims_status.csv)."""
-    ok = tables["runs"][~tables["runs"].failed]
     rows, status = [], []
     for name, options in config.get("claims", {}).items():
         experiments = (options or {}).get("experiments")
-        runs = ok if experiments is None else ok[ok.experiment.isin(experiments)]
-        if experiments is not None and runs.empty:
-            reason = f"no runs in experiments {', '.join(experiments)}"
-            status.append(dict(claim=name, rows=0, reason=reason))
-            continue
-        fn = CLAIMS.get(name)
+        runs = tables.runs
+        if experiments is not None:
+            runs = runs[runs.experiment.isin(experiments)]
+            if runs.empty:
+                reason = f"no runs in experiments {', '.join(experiments)}"
+                status.append(dict(claim=name, rows=0, reason=reason))
+                continue
+        fn, seen = CLAIMS.get(name), tables.of(runs)
         if fn.nets == "trained":
-            runs, left_out = runs[runs.outcome == "trained"], runs.outcome.value_counts()
+            seen, left_out = seen.trained(), runs.outcome.value_counts()
             note = (
-                f"trained nets only: {len(runs)} of {left_out.sum()} in its experiments "
+                f"trained nets only: {len(seen.runs)} of {left_out.sum()} in its experiments "
                 f"({left_out.get('untrained', 0)} untrained, "
                 f"{left_out.get('diverged', 0)} diverged left out)"
             )
-        layers = tables["layers"][tables["layers"].run_id.isin(runs.run_id)]
-        produced = [dict(r, group=name) for r in fn(dict(tables, runs=runs, layers=layers))]
+        produced = [dict(r, group=name) for r in fn(seen)]
         if fn.nets == "trained":
             produced = [dict(r, condition=f"{r['condition']}; {note}") for r in produced]
         status.append(

@@ -4,18 +4,20 @@ report and in ``snakemake --report``), so it says what is drawn and on which uni
 for another experiment is one more entry that names the function:
 ``loss_curves_mnist5k: {fn: loss_curves, experiment: mnist5k}``.
 
-Each function takes the aggregated tables (``runs``, ``curves``, ``layers``), the config and the
+Each function takes the study's tables (``deadunits.tables.StudyTables``), the config and the
 experiment name, and returns a matplotlib figure.
 """
+
+import inspect
 
 import numpy as np
 import pandas as pd
 import torch
 
 from deadunits.activations import build_activation
+from deadunits.outcomes import final_layers
 from deadunits.registry import Registry
 from deadunits.stats import at_best_lr, mean_ci
-from deadunits.summary import final_layers
 
 FIGURES = Registry("figure")
 CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' intervals over seeds
@@ -25,6 +27,11 @@ figure = FIGURES.register
 def figure_fn(name: str, options: dict | None) -> str:
     """The FIGURES function (and caption) a ``figures:`` entry draws: its ``fn``, else its name."""
     return (options or {}).get("fn", name)
+
+
+def caption(fn: str) -> str:
+    """A figure's caption: the docstring of its function here (its one home)."""
+    return inspect.getdoc(FIGURES.get(fn))
 
 
 def _plt():
@@ -38,11 +45,9 @@ def _plt():
     return plt, sns
 
 
-def _pick(table: pd.DataFrame, experiment: str | None, trained_only: bool = False) -> pd.DataFrame:
-    """The rows of one experiment; ``trained_only`` keeps the nets whose outcome is ``trained`` (a
-    diverged or untrained net's units say nothing about a working net)."""
-    if trained_only:
-        table = table[table.outcome == "trained"]
+def _pick(table: pd.DataFrame, experiment: str | None) -> pd.DataFrame:
+    """The rows of one experiment (a figure of working nets reads ``tables.trained()``: a diverged
+    or untrained net's units say nothing about a working net)."""
     if experiment is None:
         return table
     picked = table[table.experiment == experiment]
@@ -62,7 +67,7 @@ def activation_functions(tables, config, experiment):
         1, -1, 1
     )  # one model, 401 units (PReLU: one slope each), one input
     rows = []
-    trained = set(tables["runs"].activation)
+    trained = set(tables.runs.activation)
     for name, spec in config["activations"].items():
         if name not in trained:
             continue
@@ -100,7 +105,7 @@ def dead_heatmap(tables, config, experiment):
     """Final dead fraction (no gradient on the whole training set) of the trained nets (diverged and
     untrained left out), mean over seeds and lrs, activation x depth, one panel per init."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment, trained_only=True)
+    runs = _pick(tables.trained().runs, experiment)
     inits = sorted(runs.init.unique())
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.8), squeeze=False)
     for ax, init in zip(axes[0], inits):
@@ -127,7 +132,7 @@ def dead_by_layer(tables, config, experiment):
     """Per-layer dead fraction (no gradient: |phi'| below the threshold on every probe input) at the
     end of training for the deepest trained nets, by activation."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
+    layers = final_layers(_pick(tables.trained().layers, experiment))
     layers = layers[layers.depth == layers.depth.max()]
     ax = sns.lineplot(layers, x="layer", y="dead", hue="activation", style="init", **CI)
     ax.set(
@@ -144,7 +149,7 @@ def dead_at_init(tables, config, experiment):
     init shrinks the signal layer by layer until the biases decide, and units with a negative bias
     are dead on every input."""
     plt, sns = _plt()
-    layers = _pick(tables["layers"], experiment)
+    layers = _pick(tables.layers, experiment)
     layers = layers[layers.epoch == 0]
     grid = sns.relplot(
         layers,
@@ -170,7 +175,7 @@ def inactive_over_training(tables, config, experiment):
     after being inactive at an earlier probe), per probed epoch. For ReLU inactive is dead; a Leaky
     ReLU, ELU, tanh or sigmoid unit still gets gradient."""
     plt, sns = _plt()
-    layers = _pick(tables["layers"], experiment, trained_only=True)
+    layers = _pick(tables.trained().layers, experiment)
     df = (
         layers.groupby(["activation", "epoch", "run_id"])[
             ["inactive_since_init", "became_inactive", "revived"]
@@ -200,7 +205,7 @@ def loss_curves(tables, config, experiment):
     """Training and test loss per epoch, mean and 95% CI over seeds, per activation (all lrs pooled
     by lr)."""
     plt, sns = _plt()
-    curves = _pick(tables["curves"], experiment)
+    curves = _pick(tables.curves, experiment)
     df = curves.melt(
         id_vars=["activation", "epoch", "lr", "depth"],
         value_vars=["train_loss", "test_loss"],
@@ -233,7 +238,7 @@ def convergence(tables, config, experiment):
     from deadunits.stats import time_to_event
 
     plt, sns = _plt()
-    runs = at_best_lr(_pick(tables["runs"], experiment), ["activation", "depth"], "final_val_acc")
+    runs = at_best_lr(_pick(tables.runs, experiment), ["activation", "depth"], "final_val_acc")
     depths = sorted(runs.depth.unique())
     fig, axes = plt.subplots(
         1, len(depths), figsize=(4.5 * len(depths), 3.6), sharey=True, squeeze=False
@@ -257,7 +262,7 @@ def grad_norms(tables, config, experiment):
     """Weight-gradient L2 norm per layer, at init (fixed batch) and at the last epoch (mean over
     steps)."""
     plt, sns = _plt()
-    layers = _pick(tables["layers"], experiment)
+    layers = _pick(tables.layers, experiment)
     layers = layers[
         layers.epoch.isin([0, layers.epoch.max()]) & (layers.depth == layers.depth.max())
     ]
@@ -283,7 +288,7 @@ def dead_vs_lr(tables, config, experiment):
     learning rate (CS231n: 'as much as 40% can be dead'); a learning rate at which no net trained
     has no point."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment, trained_only=True)
+    runs = _pick(tables.trained().runs, experiment)
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
     ax.axhline(0.4, ls="--", c="grey")
     ax.set(
@@ -301,7 +306,7 @@ def dying(tables, config, experiment):
     coloured by outcome; the black line is the mean over all nets of a learning rate, the dashed
     one CS231n's 40%."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment)
+    runs = _pick(tables.runs, experiment)
     grid = sns.FacetGrid(runs, row="optimizer", col="depth", sharex="row", height=2.4, aspect=1.1)
     grid.map_dataframe(sns.lineplot, x="lr", y="dead_final_full", color="k", errorbar=None)
     grid.map_dataframe(
@@ -329,7 +334,7 @@ def revival(tables, config, experiment):
     training input) that fire again after training on with each activation from the same weights,
     on the whole training set; the bar is the mean over seeds with its 95% t-interval."""
     plt, sns = _plt()
-    table = tables["revival"].melt(
+    table = tables.revival.melt(
         id_vars=["activation", "seed"],
         var_name="units",
         value_vars=["revived", "revived_first_layer"],
@@ -359,7 +364,7 @@ def dead_cost(tables, config, experiment):
     that failed at a high learning rate, trained on at a low one as they are and with their dead
     units re-initialised (one line per net, by outcome after the high learning rate)."""
     plt, sns = _plt()
-    cost = tables["dead_cost"]
+    cost = tables.dead_cost
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.4))
     ablate = cost[cost.setup == "ablate"]
     for r in ablate.itertuples():
@@ -397,9 +402,7 @@ def dead_cost(tables, config, experiment):
 def prelu_slopes(tables, config, experiment):
     """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True)).dropna(
-        subset=["prelu_slope"]
-    )
+    layers = final_layers(_pick(tables.trained().layers, experiment)).dropna(subset=["prelu_slope"])
     ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
     ax.axhline(0.25, ls="--", c="grey")
     ax.set(title="learned PReLU slopes (dashed: init)")
@@ -412,7 +415,7 @@ def bias_shift(tables, config, experiment):
     al.'s measure) per layer at the end of training, trained nets, by activation (ELU's claim: near
     0)."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables["layers"], experiment, trained_only=True))
+    layers = final_layers(_pick(tables.trained().layers, experiment))
     layers = layers[layers.depth == layers.depth.max()]
     df = layers.melt(
         id_vars=["activation", "layer"], value_vars=["act_mean", "bias_shift"], var_name="statistic"
@@ -428,7 +431,7 @@ def accuracy(tables, config, experiment):
     """Final test accuracy per activation and dataset, mean and 95% CI over seeds, each at the lr
     with the best validation accuracy."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment)
+    runs = _pick(tables.runs, experiment)
     runs = at_best_lr(runs, ["dataset", "activation", "depth"], "final_val_acc")
     grid = sns.catplot(
         runs,
@@ -451,7 +454,7 @@ def collapse(tables, config, experiment):
     training (judged by the function: final training loss at least 0.9 times that of the best
     constant, or diverged)."""
     plt, sns = _plt()
-    runs = _pick(tables["runs"], experiment)
+    runs = _pick(tables.runs, experiment)
     runs = runs.assign(collapsed_after_training=runs.outcome != "trained")
     df = runs.melt(
         id_vars=["activation", "init", "width"],
@@ -482,7 +485,7 @@ def born_dead(tables, config, experiment):
     interval over draws) against 1 - (1 - 2^-width)^depth (lines: p_theory), and the share whose
     output is constant over the whole probe set (x: p_dataset)."""
     plt, sns = _plt()
-    bd = tables["born_dead"]
+    bd = tables.born_dead
     fig, ax = plt.subplots(figsize=(6, 4))
     palette = dict(zip(sorted(bd.width.unique()), sns.color_palette(n_colors=bd.width.nunique())))
     for width, g in bd.groupby("width"):
@@ -515,7 +518,7 @@ def length_variance(tables, config, experiment):
     N draws cannot show a ratio above N − 1, and this heavy-tailed one falls short well before, so
     claim R8 fits only the circles."""
     plt, sns = _plt()
-    lengths = tables["lengths"].assign(
+    lengths = tables.lengths.assign(
         log_var=lambda d: np.log1p(d.normalised_variance),
         log_predicted=lambda d: np.log1p(d.predicted),
         shown=lambda d: d.measurable.map(
@@ -557,7 +560,7 @@ def activation_cost(tables, config, experiment):
     ratio of median times over separate processes, with a 95% t-interval of the per-process ratios
     (timed alone on the machine)."""
     plt, sns = _plt()
-    cost = tables["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
+    cost = tables.cost.dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.barh(
         cost.activation,

@@ -6,7 +6,6 @@ the numbers it cites. ``findings_table`` writes them all, in report order, as ``
 row per section finding, per claim group and per configured figure (title, caption, text).
 """
 
-import inspect
 import json
 import platform
 import socket
@@ -14,13 +13,15 @@ import socket
 import numpy as np
 import pandas as pd
 
-from deadunits.claims import ALPHA, KINDS, VERDICTS, by_outcome, too_high
+from deadunits.claims import ALPHA, KINDS, VERDICTS
 from deadunits.datasets import VALIDATION_SHARE
-from deadunits.figures import FIGURES, figure_fn
+from deadunits.figures import caption, figure_fn
+from deadunits.outcomes import UNTRAINED_GAP, final_layers
 from deadunits.registry import Registry
+from deadunits.settings import TrainSettings
 from deadunits.stats import at_best_lr, km_median, mean_ci, time_to_event
-from deadunits.summary import UNTRAINED_GAP, final_layers
-from deadunits.trainer import TrainSettings
+from deadunits.summary import by_outcome, too_high
+from deadunits.tables import StudyTables, trained
 
 FINDINGS = Registry("finding")
 finding = FINDINGS.register
@@ -44,7 +45,7 @@ def _trained(runs):
         f"({counts.get('untrained', 0)} untrained, "
         f"{counts.get('diverged', 0)} diverged left out): "
     )
-    return runs[runs.outcome == "trained"], note
+    return trained(runs), note
 
 
 def _final(layers, runs):
@@ -70,13 +71,13 @@ JOB_PARTS = {
 def study(t, runs):
     """What was trained, where the job time went, and what diverged or failed."""
     runs, bench, inside = (
-        t["all_runs"],
-        t["bench"],
-        t["timing"].reindex(columns=list(JOB_PARTS)).sum(),
+        t.all_runs,
+        t.bench,
+        t.timing.reindex(columns=list(JOB_PARTS)).sum(),
     )
     cells, total, outcomes = (
         _cell_of(runs),
-        t["bench"].s.sum(),
+        t.bench.s.sum(),
         runs[~runs.failed].outcome.value_counts(),
     )
     parts = ", ".join(
@@ -85,7 +86,7 @@ def study(t, runs):
     numbers = dict(
         models=len(runs),
         cells=cells.nunique(),
-        jobs=len(t["timing"]),
+        jobs=len(t.timing),
         job_s=total,
         **{f"{k.removesuffix('_s')}_share": inside[k] / total for k in JOB_PARTS},
         diverged=int(runs.diverged.sum()),
@@ -93,7 +94,7 @@ def study(t, runs):
         **{f"outcome_{name}": int(count) for name, count in outcomes.items()},
     )
     text = (
-        f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t['timing'])} "
+        f"**{len(runs)} models** in **{cells.nunique()} cells**, trained by **{len(t.timing)} "
         "jobs** "
         f"across {runs.experiment.nunique()} experiments "
         f"({', '.join(sorted(runs.experiment.unique()))}), "
@@ -169,14 +170,9 @@ For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
 """
 
 
-@finding("metrics")
-def metrics(t, runs):
+def metrics(defaults: dict):
     """The metric definitions, with the thresholds this study used (config ``defaults``)."""
-    used = {
-        k: v
-        for k, v in t.get("defaults", {}).items()
-        if k in ("dead_threshold", "dormant_tau", "ema")
-    }
+    used = {k: v for k, v in defaults.items() if k in ("dead_threshold", "dormant_tau", "ema")}
     numbers = dict(
         dead_threshold=TrainSettings.dead_threshold,
         dormant_tau=TrainSettings.dormant_tau,
@@ -212,7 +208,7 @@ def probe_overcount(t, runs):
 def claims_overview(t, runs):
     """Verdict counts over the claim rows (sanity checks and contrasts apart), and every configured
     claim that produced no row (its experiments or arms are missing)."""
-    claims, status = t["claims"], t["claims_status"]
+    claims, status = t.claims, t.claims_status
     counts = claims[claims.kind == "claim"].verdict.value_counts()
     others = claims[claims.kind != "claim"].kind.value_counts()
     text = (
@@ -352,7 +348,7 @@ def abstract(t, runs):
     in order; a question without rows in this study is left out."""
     lines = []
     for group, pattern, kind, fmt, sentence in ABSTRACT:
-        rows = _rows(t["claims"], group, pattern, kind)
+        rows = _rows(t.claims, group, pattern, kind)
         if len(rows):
             lines.append(sentence.format(_cite(rows, fmt)))
     if not lines:
@@ -365,7 +361,7 @@ def abstract(t, runs):
 def glance(t, runs):
     """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks)
     with its verdict, the number and its CI, and its caveat."""
-    claims = t["claims"].assign(order=t["claims"].kind.map({k: i for i, k in enumerate(KINDS)}))
+    claims = t.claims.assign(order=t.claims.kind.map({k: i for i, k in enumerate(KINDS)}))
     lines = [
         f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) "
         f"| {_cell(r.caveat)} |"
@@ -418,7 +414,7 @@ def provenance(t, runs):
     import snakemake
     import torch
 
-    prov = t["all_runs"][["code_version", "machine", "torch_version", "device"]].drop_duplicates()
+    prov = t.all_runs[["code_version", "machine", "torch_version", "device"]].drop_duplicates()
     text = (
         f"Code versions: {', '.join(prov.code_version.unique())}. Machines: "
         f"{', '.join(prov.machine.unique())}. "
@@ -498,7 +494,7 @@ def dying(t, r):
     dead = r[r.dead_final_full >= 0.4]
     numbers = dict(nets_at_40=len(dead), nets=len(r))
     if len(dead):
-        layers = t["layers"][t["layers"].run_id.isin(dead.run_id) & (t["layers"].epoch > 0)]
+        layers = t.layers[t.layers.run_id.isin(dead.run_id) & (t.layers.epoch > 0)]
         first = layers[layers.epoch == layers.epoch.min()]
         by_epoch = layers.groupby("epoch").dead.mean()
         worst = (
@@ -524,11 +520,9 @@ def dying(t, r):
 @finding("revival")
 def revival(t, r):
     """Per activation, the mean share of killed units that fire again, and how many were killed."""
-    table = (
-        t["revival"]
-        .groupby("activation", sort=False)[["revived", "revived_first_layer", "killed"]]
-        .mean()
-    )
+    table = t.revival.groupby("activation", sort=False)[
+        ["revived", "revived_first_layer", "killed"]
+    ].mean()
     return (
         "Killed units that fire again on the whole training set (mean over seeds; first layer "
         "alone; killed units still inactive at the restart): "
@@ -544,7 +538,7 @@ def revival(t, r):
 def dead_cost(t, r):
     """Ablation's effect on test error, and the failed nets' training error as is and
     re-initialised."""
-    cost = t["dead_cost"]
+    cost = t.dead_cost
     ablate, recover = cost[cost.setup == "ablate"], cost[cost.setup == "recover"]
     change = ablate.ablated_test_error - ablate.test_error
     text = (
@@ -614,7 +608,7 @@ def convergence(t, r):
 
 @finding("prelu_slopes")
 def prelu_slopes(t, r):
-    last = _final(t["trained_layers"], r).dropna(subset=["prelu_slope"])
+    last = _final(t.trained().layers, r).dropna(subset=["prelu_slope"])
     if last.empty:
         return "No PReLU runs in this experiment.", {}
     by_layer = last.groupby(["depth", "layer"]).prelu_slope.mean()
@@ -627,7 +621,7 @@ def prelu_slopes(t, r):
 @finding("bias_shift")
 def bias_shift(t, r):
     med = (
-        _final(t["trained_layers"], r)
+        _final(t.trained().layers, r)
         .groupby("activation")
         .bias_shift.apply(lambda s: s.abs().mean())
         .sort_values()
@@ -641,7 +635,7 @@ def bias_shift(t, r):
 
 @finding("grad_norms")
 def grad_norms(t, r):
-    layers = t["layers"]
+    layers = t.layers
     init = layers[(layers.run_id.isin(r.run_id)) & (layers.epoch == 0)]
     init = init[init.depth == init.depth.max()]
     ratio = (
@@ -661,7 +655,7 @@ def grad_norms(t, r):
 def inactive_over_training(t, r):
     r, note = _trained(r)
     g = (
-        _final(t["layers"], r)
+        _final(t.layers, r)
         .groupby("activation")[["inactive_since_init", "became_inactive", "revived"]]
         .mean()
     )
@@ -689,7 +683,7 @@ def loss_curves(t, r):
 @finding("dead_by_layer")
 def dead_by_layer(t, r):
     r, note = _trained(r)
-    last = _final(t["layers"], r)
+    last = _final(t.layers, r)
     last = last[last.depth == last.depth.max()]
     worst = (
         last.groupby(["activation", "layer"]).dead.mean().groupby(level=0).agg(["max", "idxmax"])
@@ -702,7 +696,7 @@ def dead_by_layer(t, r):
 
 @finding("length_variance")
 def length_variance(t, r):
-    lengths, claims = t["lengths"], t["claims"]
+    lengths, claims = t.lengths, t.claims
     beyond = lengths[~lengths.measurable]
     text = (
         f"{int(lengths.measurable.sum())} of {len(lengths)} (width, depth) cells predict a ratio "
@@ -729,16 +723,11 @@ def length_variance(t, r):
 
 @finding("activation_cost")
 def activation_cost(t, r):
-    cost = t["cost"].dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
+    cost = t.cost.dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
     return "Relative to ReLU, mean [95% CI over rounds]: " + ", ".join(
         f"{c.activation} {c.relative_to_relu:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]"
         for c in cost.itertuples()
     ) + ".", dict(zip(cost.activation, cost.relative_to_relu))
-
-
-def caption(fn: str) -> str:
-    """A figure's caption: the docstring of its function in deadunits/figures.py (its one home)."""
-    return inspect.getdoc(FIGURES.get(fn))
 
 
 def _row(section, name, text, numbers, title="", caption_text=""):
@@ -752,16 +741,16 @@ def _row(section, name, text, numbers, title="", caption_text=""):
     )
 
 
-def findings_table(tables: dict, config: dict) -> pd.DataFrame:
+def findings_table(tables: StudyTables, config: dict) -> pd.DataFrame:
     """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim
     group, per figure, and provenance."""
-    runs = tables["all_runs"][~tables["all_runs"].failed]
-    sections = ("abstract", "glance", "study", "metrics", "probe_overcount", "claims_overview")
-    tables = dict(tables, defaults=config.get("defaults", {}))
-    rows = [_row(name, name, *FINDINGS.get(name)(tables, runs)) for name in sections]
+    runs, defaults = tables.runs, config.get("defaults", {})
+    rows = []
+    for name in ("abstract", "glance", "study", "metrics", "probe_overcount", "claims_overview"):
+        text, numbers = metrics(defaults) if name == "metrics" else FINDINGS.get(name)(tables, runs)
+        rows.append(_row(name, name, text, numbers))
     rows += [
-        _row("claims", group, text, numbers)
-        for group, text, numbers in claim_groups(tables["claims"])
+        _row("claims", group, text, numbers) for group, text, numbers in claim_groups(tables.claims)
     ]
     for name, options in config.get("figures", {}).items():
         experiment, fn = (options or {}).get("experiment"), figure_fn(name, options)

@@ -49,33 +49,6 @@ def read_parquet(path) -> pd.DataFrame:
         ) from None
 
 
-def read_tables(
-    named_inputs,
-    names=(
-        "runs",
-        "curves",
-        "layers",
-        "born_dead",
-        "lengths",
-        "cost",
-        "claims",
-        "claims_status",
-        "revival",
-        "dead_cost",
-    ),
-) -> dict:
-    """The results tables a rule was given, by input name: parquet or CSV by suffix; absent names
-    are skipped."""
-    tables = {}
-    for name in names:
-        path = getattr(named_inputs, name, None)
-        if path is not None:
-            tables[name] = (
-                read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
-            )
-    return tables
-
-
 def check_readable(paths) -> None:
     """Fail before any job runs when an existing results table is damaged (Snakemake would take
     it as done)."""

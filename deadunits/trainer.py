@@ -19,10 +19,10 @@ import torch
 from deadunits.datasets import Dataset
 from deadunits.losses import loss_and_error, shared_targets
 from deadunits.optimizers import OPTIMIZERS
+from deadunits.outcomes import run_outcomes, summarise_runs
 from deadunits.recorder import ProbeRecorder
 from deadunits.settings import TrainSettings
 from deadunits.stack import StackedMLP, model_generators
-from deadunits.summary import run_outcomes, summarise_runs
 
 
 def resolve_device(device: str = "auto") -> torch.device:

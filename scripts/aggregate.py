@@ -7,6 +7,7 @@ import pandas as pd
 
 from deadunits.io import atomic_write, read_parquet, write_parquet
 from deadunits.summary import CELL_KEYS, summary_table
+from deadunits.tables import StudyTables
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 runs = pd.concat([read_parquet(p) for p in snakemake.params.runs], ignore_index=True)
@@ -19,7 +20,7 @@ for name in ("curves", "layers"):
     )
 write_parquet(runs.drop(columns="model"), snakemake.output.runs)
 
-summary = summary_table(runs[~runs.failed])
+summary = summary_table(StudyTables(all_runs=runs).runs)
 atomic_write(
     snakemake.output.summary, lambda tmp: summary.to_csv(tmp, index=False, float_format="%.6g")
 )

@@ -4,10 +4,11 @@ claims_status.csv."""
 import sys
 
 from deadunits.claims import evaluate
-from deadunits.io import atomic_write, read_tables
+from deadunits.io import atomic_write
+from deadunits.tables import StudyTables
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
-claims, status = evaluate(read_tables(snakemake.input), snakemake.config)
+claims, status = evaluate(StudyTables.read(snakemake.input), snakemake.config)
 atomic_write(
     snakemake.output.claims, lambda tmp: claims.to_csv(tmp, index=False, float_format="%.6g")
 )

@@ -5,15 +5,12 @@ import sys
 
 import matplotlib.pyplot as plt
 
-from deadunits.figures import FIGURES, figure_fn
-from deadunits.findings import caption
-from deadunits.io import atomic_write, read_tables
+from deadunits.figures import FIGURES, caption, figure_fn
+from deadunits.io import atomic_write
+from deadunits.tables import StudyTables
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
-tables = read_tables(snakemake.input)
-tables["runs"] = tables["runs"][
-    ~tables["runs"].failed
-]  # failed cells are listed in the report, not drawn
+tables = StudyTables.read(snakemake.input)
 outputs = zip(
     snakemake.config["figures"].items(),
     snakemake.output.png,

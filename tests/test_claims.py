@@ -13,6 +13,7 @@ import yaml
 from deadunits import simulate
 from deadunits.claims import CLAIMS, COLUMNS, evaluate
 from deadunits.cost import activation_cost
+from deadunits.tables import StudyTables
 
 SEEDS = 8
 BASE = dict(
@@ -67,8 +68,23 @@ def runs(*groups, seeds=SEEDS):
     return pd.DataFrame(rows)
 
 
+def study(tables: dict) -> StudyTables:
+    """The tables a claim reads, from the pieces a test builds (runs of cells that did not fail)."""
+    runs = tables.get("runs", pd.DataFrame({"run_id": []}))
+    others = {k: v for k, v in tables.items() if k != "runs"}
+    return StudyTables(all_runs=runs.assign(failed=False), **others)
+
+
+def check(name, tables: dict):
+    return CLAIMS.get(name)(study(tables))
+
+
+def evaluate_tables(tables: dict, config: dict):
+    return evaluate(study(tables), config)
+
+
 def verdicts(name, tables):
-    return {r["claim_id"]: r["verdict"] for r in CLAIMS.get(name)(tables)}
+    return {r["claim_id"]: r["verdict"] for r in check(name, tables)}
 
 
 def collapse_runs(he, other=0.5, moving=False, init="rai", seeds=40):
@@ -193,7 +209,7 @@ def speed_runs(relu_epochs, slow_epochs, budget=1000):
     ],
 )  # ReLU reaches its target in 5 of 8 runs
 def test_six_times_faster_with_censoring(relu, slow, verdict):
-    (row,) = CLAIMS.get("R4")(speed_runs(relu, slow))
+    (row,) = check("R4", speed_runs(relu, slow))
     assert row["verdict"] == verdict
     if verdict == "reproduced":
         assert (
@@ -206,7 +222,7 @@ def test_censored_runs_count_in_the_median_instead_of_being_dropped():
     slow = [500.0, 550.0, 600.0] + [
         np.nan
     ] * 5  # dropping the censored runs would give a median of 550
-    (row,) = CLAIMS.get("R4")(speed_runs([100.0] * 8, slow))
+    (row,) = check("R4", speed_runs([100.0] * 8, slow))
     assert np.isinf(row["ci_high"]) or row["measured"] >= 10, "the median is beyond the budget"
     assert row["bound"] == "lower" and np.isnan(row["ci_low"]), (
         "a lower bound, not a number with a CI"
@@ -222,8 +238,13 @@ def test_lr_is_chosen_for_speed_on_validation():
     slow_val = dict(
         activation="tanh", lr=0.01, epochs_to_target=spread(200, 10), val_epochs_to_target=8.0
     )
-    (row,) = CLAIMS.get("R4")(
-        {"runs": runs(dict(activation="relu", epochs_to_target=spread(100, 5)), fast_val, slow_val)}
+    (row,) = check(
+        "R4",
+        {
+            "runs": runs(
+                dict(activation="relu", epochs_to_target=spread(100, 5)), fast_val, slow_val
+            )
+        },
     )
     assert "tanh (lr 0.1)" in row["condition"] and row["measured"] == pytest.approx(6, rel=0.05)
 
@@ -274,7 +295,7 @@ def lr_tables(low_dead, high_dead, high_outcome="trained"):
     ],
 )
 def test_dead_fraction_at_high_lr_counts_every_outcome(high, outcome, verdict):
-    rows = {r["claim_id"]: r for r in CLAIMS.get("R6")(lr_tables(0.02, high, outcome))}
+    rows = {r["claim_id"]: r for r in check("R6", lr_tables(0.02, high, outcome))}
     assert (
         rows["R6-sgd-d4"]["verdict"] == verdict
         and "lr 1 (the lowest where fewer than half" in rows["R6-sgd-d4"]["condition"]
@@ -288,7 +309,7 @@ def test_dead_fraction_is_judged_where_the_lr_first_fails_not_where_it_peaks():
         dict(lr=0.1, dead_final_full=spread(0.2), outcome="untrained"),
         dict(lr=1.0, dead_final_full=spread(0.6), outcome="diverged"),
     )
-    row = {x["claim_id"]: x for x in CLAIMS.get("R6")({"runs": r})}["R6-sgd-d4"]
+    row = {x["claim_id"]: x for x in check("R6", {"runs": r})}["R6-sgd-d4"]
     assert row["measured"] == pytest.approx(0.2) and row["verdict"] == "partly"
 
 
@@ -299,7 +320,7 @@ def test_dead_fraction_is_judged_where_the_lr_first_fails_not_where_it_peaks():
 def test_dead_fraction_of_trained_nets_at_the_highest_lr_where_they_train(
     high, outcome, judged_at, verdict
 ):
-    row = {r["claim_id"]: r for r in CLAIMS.get("R6")(lr_tables(0.02, high, outcome))}[
+    row = {r["claim_id"]: r for r in check("R6", lr_tables(0.02, high, outcome))}[
         "R6-trained-sgd-d4"
     ]
     assert row["verdict"] == verdict and f"lr {judged_at:g} (the highest where" in row["condition"]
@@ -327,7 +348,7 @@ def selu_tables(variance, mean=0.0):
     [(1.0, 0.0, "reproduced"), (1.0, 0.5, "partly"), (5.0, 0.0, "not reproduced")],
 )
 def test_selu_normalises_with_lecun_and_he_is_a_contrast(variance, mean, verdict):
-    rows = {r["claim_id"]: r for r in CLAIMS.get("R7")(selu_tables(variance, mean))}
+    rows = {r["claim_id"]: r for r in check("R7", selu_tables(variance, mean))}
     assert rows["R7-lecun"]["verdict"] == verdict and rows["R7-lecun"]["kind"] == "claim"
     assert rows["R7-he"]["kind"] == "contrast"
 
@@ -403,7 +424,7 @@ def test_relu_units_die_counts_untrained_nets():
     r = runs(
         dict(dead_final_full=[0.6] * 4 + [0.02] * 4, outcome=["untrained"] * 4 + ["trained"] * 4)
     )
-    (row,) = CLAIMS.get("S-dead")({"runs": r})
+    (row,) = check("S-dead", {"runs": r})
     assert (
         row["measured"] == pytest.approx(0.31)
         and "4 trained 2.0%, 4 untrained 60.0%" in row["condition"]
@@ -440,9 +461,7 @@ def revival_tables(relu_share, leaky_share):
 )
 def test_leak_revival_claim_compares_with_relu_by_seed(gain, verdict):
     relu = np.random.default_rng(0).uniform(0.0, 0.1, SEEDS)
-    rows = {
-        r["claim_id"]: r for r in CLAIMS.get("S-leak-revives")(revival_tables(relu, relu + gain))
-    }
+    rows = {r["claim_id"]: r for r in check("S-leak-revives", revival_tables(relu, relu + gain))}
     row = rows["S-leak-revives-leaky_0.01"]
     assert (
         row["measured"] == pytest.approx(gain) and row["verdict"] == verdict and row["n"] == SEEDS
@@ -453,7 +472,7 @@ def test_leak_revival_claim_compares_with_relu_by_seed(gain, verdict):
 def test_dead_relu_units_stay_dead_unless_they_revive(relu, verdict):
     rows = {
         r["claim_id"]: r
-        for r in CLAIMS.get("S-leak-revives")(revival_tables(spread(relu, 0.005), spread(0.5)))
+        for r in check("S-leak-revives", revival_tables(spread(relu, 0.005), spread(0.5)))
     }
     assert rows["S-leak-revives-relu"]["verdict"] == verdict
 
@@ -495,7 +514,7 @@ def cost_tables(reinit_gain, ablation_change):
     [(0.5, 0.0, "reproduced", "reproduced"), (0.0, 0.05, "not reproduced", "not reproduced")],
 )
 def test_dead_unit_cost_by_ablation_and_reinitialisation(gain, change, recover, ablate):
-    rows = {r["claim_id"]: r for r in CLAIMS.get("S-dead-cost")(cost_tables(gain, change))}
+    rows = {r["claim_id"]: r for r in check("S-dead-cost", cost_tables(gain, change))}
     assert (
         rows["S-dead-cost-recover"]["verdict"] == recover
         and rows["S-dead-cost-recover"]["n"] == SEEDS
@@ -513,7 +532,7 @@ def test_dead_unit_cost_by_ablation_and_reinitialisation(gain, change, recover, 
 
 @pytest.mark.parametrize("final, verdict", [(0.7, "reproduced"), (0.45, "not reproduced")])
 def test_sparsity_counts_only_zeros_beyond_init_and_is_a_sanity_check(final, verdict):
-    (row,) = CLAIMS.get("S-sparsity")({"runs": runs(dict(sparsity_final=spread(final)))})
+    (row,) = check("S-sparsity", {"runs": runs(dict(sparsity_final=spread(final)))})
     assert (row["verdict"], row["kind"]) == (verdict, "sanity")
 
 
@@ -526,7 +545,7 @@ def test_poor_init_against_he_with_a_bounded_contrast(x3_unstable, verdict):
         dict(activation="tanh", init="he"),
         dict(activation="tanh", init="he_x3"),
     )
-    rows = {x["claim_id"]: x for x in CLAIMS.get("S-poor-init")({"runs": r})}
+    rows = {x["claim_id"]: x for x in check("S-poor-init", {"runs": r})}
     assert rows["S-poor-init-relu-lr0.1"]["verdict"] == verdict
     tanh = rows["S-poor-init-tanh-lr0.1"]
     assert (tanh["verdict"], tanh["kind"]) == ("reproduced", "contrast")
@@ -579,7 +598,7 @@ def test_default_init_claim_reads_the_layer_each_tutorial_number_belongs_to():
             ("he", 10): [0.01] * 10,
         }
     )
-    rows = {r["claim_id"]: r for r in CLAIMS.get("UvA")(tables)}
+    rows = {r["claim_id"]: r for r in check("UvA", tables)}
     assert rows["UvA-d4"]["measured"] == pytest.approx(0.078, abs=0.005)
     assert rows["UvA-d10"]["measured"] == pytest.approx(
         0.5625, abs=0.005
@@ -613,11 +632,11 @@ def test_born_dead_claim_against_theory():
     assert (table.p_dataset <= table.p_empirical + 1e-9).all(), (
         "dead over the set needs a dead layer at the first input"
     )
-    rows = CLAIMS.get("R1")({"born_dead": table})
+    rows = check("R1", {"born_dead": table})
     assert [r["claim_id"] for r in rows] == ["R1-w2-d10", "R1-w3-d10"]
     assert all(r["verdict"] == "reproduced" and r["kind"] == "sanity" for r in rows)
     wrong = table.assign(p_empirical=table.p_theory - 0.2)
-    assert all(r["verdict"] == "not reproduced" for r in CLAIMS.get("R1")({"born_dead": wrong}))
+    assert all(r["verdict"] == "not reproduced" for r in check("R1", {"born_dead": wrong}))
 
 
 def test_length_variance_grows_with_sum_of_inverse_width():
@@ -638,7 +657,7 @@ def test_length_claim_fits_only_cells_the_draws_can_show():
     exact = table.assign(
         normalised_variance=table.predicted, draws=10**6, measurable=table.predicted <= 100
     )
-    (row,) = CLAIMS.get("R8")({"lengths": exact})
+    (row,) = check("R8", {"lengths": exact})
     assert (
         row["verdict"] == "reproduced" and "5 of 6 cells" in row["condition"]
     )  # width 4, depth 6 predicts 129
@@ -648,8 +667,8 @@ def test_length_claim_fits_only_cells_the_draws_can_show():
     flat = exact.assign(
         normalised_variance=np.sqrt(exact.predicted)
     )  # grows, at half the rate on log scale
-    assert CLAIMS.get("R8")({"lengths": flat})[0]["verdict"] == "partly"
-    assert CLAIMS.get("R8")({"lengths": exact.assign(measurable=False)}) == []
+    assert check("R8", {"lengths": flat})[0]["verdict"] == "partly"
+    assert check("R8", {"lengths": exact.assign(measurable=False)}) == []
 
 
 def test_activation_cost_is_relative_to_relu():
@@ -675,7 +694,7 @@ def test_cost_verdict_needs_the_interval_above_relu():
             seconds=1.0,
         )
     )
-    verdicts = CLAIMS.get("S-cost")({"cost": cost})
+    verdicts = check("S-cost", {"cost": cost})
     assert [(r["claim_id"], r["verdict"]) for r in verdicts] == [
         ("S-cost-elu", "reproduced"),
         ("S-cost-leaky", "inconclusive"),
@@ -684,7 +703,7 @@ def test_cost_verdict_needs_the_interval_above_relu():
 
 
 def test_evaluate_skips_claims_whose_experiments_have_no_runs():
-    table, status = evaluate(
+    table, status = evaluate_tables(
         {"runs": runs(dict(lr=1.0, dead_final_full=0.5)), "layers": pd.DataFrame({"run_id": []})},
         {"claims": {"R6": {"experiments": ["e"]}, "S-bias": {"experiments": ["missing"]}}},
     )
@@ -699,7 +718,7 @@ def test_claims_about_working_nets_see_only_trained_nets():
     r = runs(
         dict(lr=0.01, sparsity_final=0.7), dict(lr=1.0, sparsity_final=0.3, outcome="untrained")
     )
-    table, _ = evaluate(
+    table, _ = evaluate_tables(
         {"runs": r, "layers": pd.DataFrame({"run_id": []})}, {"claims": {"S-sparsity": {}}}
     )
     (row,) = table.to_dict("records")
@@ -714,7 +733,7 @@ def test_verdicts_are_decided_on_the_adjusted_p():
     """Eight seeds whose one-sided p is about 0.02 pass alone; beside nine rows with no effect
     (p about 0.5), Benjamini-Hochberg lifts it above ALPHA and the verdict turns."""
     weak = [0.11, -0.02, 0.05, 0.09, -0.01, 0.08, 0.03, 0.07]
-    alone, _ = evaluate(
+    alone, _ = evaluate_tables(
         {
             "runs": runs(
                 dict(init="he", dead_final_full=0.2),
@@ -735,7 +754,7 @@ def test_verdicts_are_decided_on_the_adjusted_p():
         )
         for lr in range(1, 11)
     ]
-    many, _ = evaluate(
+    many, _ = evaluate_tables(
         {"runs": runs(*groups), "layers": pd.DataFrame({"run_id": []})}, {"claims": {"S-bias": {}}}
     )
     first = many.set_index("claim_id").loc["S-bias-d4-lr1"]

@@ -2,13 +2,16 @@
 known, and the report template that only renders them."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jupytext
 import numpy as np
 import pandas as pd
 
-from deadunits.findings import FINDINGS, caption, findings_table
+from deadunits.figures import caption
+from deadunits.findings import FINDINGS, findings_table, metrics
+from deadunits.tables import StudyTables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,10 +85,9 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
             ),
         ]
     )
-    return dict(
+    return StudyTables(
         all_runs=runs,
         layers=layers,
-        trained_layers=layers,
         claims=claims,
         claims_status=pd.DataFrame(
             dict(claim=["R6", "S-bias"], rows=[1, 0], reason=["", "no runs in experiments x"])
@@ -146,8 +148,11 @@ def test_glance_has_one_line_per_row_claims_first():
     )
     assert "**reproduced** | 0.5 [0.4, 0.6] (n=8) | an anecdote |" in lines[0]
     tables = synthetic_tables()
-    tables["claims"] = tables["claims"].assign(
-        bound=["lower", ""], ci_low=[np.nan, 0.8], ci_high=[np.nan, 1.0]
+    tables = replace(
+        tables,
+        claims=tables.claims.assign(
+            bound=["lower", ""], ci_low=[np.nan, 0.8], ci_high=[np.nan, 1.0]
+        ),
     )
     text, _ = FINDINGS.get("glance")(tables, None)
     assert "**reproduced** | at least 0.5 (censored) (n=8) |" in text, (
@@ -157,14 +162,14 @@ def test_glance_has_one_line_per_row_claims_first():
 
 def test_dead_vs_lr_says_whether_the_40_percent_level_is_reached():
     tables = synthetic_tables(dead_at_high_lr=0.5)
-    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
+    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables.all_runs)
     assert (
         "relu: 5.0% at lr 0.01 to 50.0% at lr 1" in text
         and "The 40% level is reached: relu at lr 1." in text
     )
     assert text.startswith("On the 16 of 16 nets that trained (0 untrained, 0 diverged left out)")
     tables = synthetic_tables(dead_at_high_lr=0.2)
-    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
+    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables.all_runs)
     assert "No activation reaches 40%" in text and numbers["cells_at_40"] == 0
 
 
@@ -186,7 +191,7 @@ def test_study_lists_failed_cells():
 
 def test_probe_overcount_is_the_probe_minus_whole_set_gap():
     tables = synthetic_tables()
-    _, numbers = FINDINGS.get("probe_overcount")(tables, tables["all_runs"])
+    _, numbers = FINDINGS.get("probe_overcount")(tables, tables.all_runs)
     assert np.isclose(numbers["mean_gap"], 0.01) and numbers["models"] == 16
 
 
@@ -208,7 +213,7 @@ def test_report_template_only_renders():
 
 def test_dead_fractions_of_untrained_nets_are_left_out_and_counted():
     tables = synthetic_tables(dead_at_high_lr=0.5, high_lr_outcome="untrained")
-    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables["all_runs"])
+    text, numbers = FINDINGS.get("dead_vs_lr")(tables, tables.all_runs)
     assert text.startswith("On the 8 of 16 nets that trained (8 untrained, 0 diverged left out)")
     assert "No activation reaches 40%" in text and numbers["cells_at_40"] == 0
 
@@ -216,7 +221,7 @@ def test_dead_fractions_of_untrained_nets_are_left_out_and_counted():
 def test_figure_findings_read_each_runs_own_last_epoch():
     """Two experiments of 30 and 45 epochs: the 30-epoch one's final rows are its own epoch 30."""
     tables = synthetic_tables()
-    runs = tables["all_runs"].assign(activation="prelu")
+    runs = tables.all_runs.assign(activation="prelu")
     short = runs.assign(run_id=runs.run_id + "/short", experiment="short")
     layers = pd.DataFrame(
         [
@@ -228,13 +233,13 @@ def test_figure_findings_read_each_runs_own_last_epoch():
             for layer in (1, 2)
         ]
     )
-    tables.update(all_runs=pd.concat([runs, short]), trained_layers=layers, layers=layers)
+    tables = replace(tables, all_runs=pd.concat([runs, short]), layers=layers)
     text, numbers = FINDINGS.get("prelu_slopes")(tables, short)
     assert "first layer 0.100, last layer 0.200" in text and numbers
 
 
 def test_accuracy_finding_chooses_on_validation_not_test():
-    runs = synthetic_tables()["all_runs"].assign(
+    runs = synthetic_tables().all_runs.assign(
         final_val_acc=lambda r: np.where(r.lr == 0.01, 0.9, 0.8),
         final_test_acc=lambda r: np.where(r.lr == 0.01, 0.7, 0.95),
     )
@@ -251,7 +256,7 @@ def test_claim_groups_count_their_verdicts_and_leave_empty_caveats_blank():
 def test_abstract_cites_the_rows_it_states():
     text, numbers = FINDINGS.get("abstract")(synthetic_tables(), None)
     assert numbers == {"sentences": 1} and "50.0% (R6-sgd-d4: 1 reproduced)" in text
-    empty = dict(synthetic_tables(), claims=synthetic_tables()["claims"].iloc[1:])
+    empty = replace(synthetic_tables(), claims=synthetic_tables().claims.iloc[1:])
     assert (
         FINDINGS.get("abstract")(empty, None)[0]
         == "This study configures none of the source texts' claims."
@@ -259,7 +264,7 @@ def test_abstract_cites_the_rows_it_states():
 
 
 def test_metric_definitions_state_the_configured_thresholds():
-    text, numbers = FINDINGS.get("metrics")({"defaults": {"dead_threshold": 1e-4}}, None)
+    text, numbers = metrics({"dead_threshold": 1e-4})
     text = " ".join(text.split())  # Markdown: a line break is a space
     assert "`dead_threshold` (0.0001)" in text and numbers["dead_threshold"] == 1e-4
     assert "τ = 0.1" in text, "an unset value states the default"

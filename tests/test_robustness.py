@@ -2,6 +2,7 @@
 robustness)."""
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -57,18 +58,45 @@ def run(workdir, config, *args):
     )
 
 
-def test_a_failing_cell_is_reported_and_the_study_goes_on(tmp_path):
+def break_one_activation_and_diverge(config):
     # math.tanh accepts a one-element tensor (so the config check passes) but raises on a real batch
-    config = write_config(
-        tmp_path / "c.yaml", lambda c: c["activations"].update(broken={"fn": "math:tanh"})
-    )
-    result = run(tmp_path, config)
+    config["activations"].update(broken={"fn": "math:tanh"})
+    config["experiments"]["grid"]["optimizers"] = {"sgd": [0.05, 0.5, 1000.0]}
+
+
+def test_failed_untrained_and_diverged_runs_are_filtered_once_through_every_stage(tmp_path):
+    """A failing cell, diverging nets (lr 1000) and collapsed ones (untrained): the report lists
+    the failure, every stage counts each outcome the same way, and claims about working nets say
+    how many they left out."""
+    result = run(tmp_path, write_config(tmp_path / "c.yaml", break_one_activation_and_diverge))
     assert result.returncode == 0, result.stderr[-3000:]
-    runs = pd.read_parquet(tmp_path / "results/tables/runs.parquet")
+    tables = tmp_path / "results/tables"
+    runs = pd.read_parquet(tables / "runs.parquet")
     broken = runs[runs.activation == "broken"]
-    assert len(broken) == 2 * 2 * 2 and broken.failed.all()
+    assert len(broken) == 2 * 3 * 2 and broken.failed.all()
     assert broken.error.str.contains("only one element tensors").all()
-    assert not runs[runs.activation == "relu"].failed.any()
+    ok = runs[~runs.failed]
+    outcomes = ok.outcome.value_counts()
+    assert {"trained", "untrained", "diverged"} <= set(outcomes.index), outcomes
+    findings = pd.read_csv(tables / "findings.csv").set_index("name")
+    study = json.loads(findings.numbers["study"])
+    assert study["models"] == len(runs) and study["failed_cells"] == 2  # one per depth
+    assert {f"outcome_{k}": v for k, v in outcomes.items()} == {
+        k: v for k, v in study.items() if k.startswith("outcome_")
+    }
+    grid = ok[ok.experiment == "grid"].outcome.value_counts()
+    prelu = pd.read_csv(tables / "claims.csv").query("group == 'S-prelu'")
+    assert (
+        len(prelu)
+        and prelu.condition.str.contains(
+            f"trained nets only: {grid['trained']} of {grid.sum()} in its experiments "
+            f"({grid.get('untrained', 0)} untrained, {grid.get('diverged', 0)} diverged left out)",
+            regex=False,
+        ).all()
+    )
+    summary = pd.read_csv(tables / "summary.csv")
+    assert "broken" not in set(summary.activation) and summary.n.sum() == outcomes["trained"]
+    assert len(list((tmp_path / "results/figures").glob("*.png"))) == len(TINY["figures"])
     html = (tmp_path / "report/report.html").read_text()
     assert "Failed cells" in html and "grid/digits/broken/he/sgd/s0-1/d2-w16" in html
     assert (

@@ -300,7 +300,8 @@ def test_probed_epochs_match_probing_every_epoch(moons):
 
 
 def test_run_outcomes_and_summary_use_trained_nets_only():
-    from deadunits.summary import run_outcomes, summary_table
+    from deadunits.outcomes import run_outcomes
+    from deadunits.summary import summary_table
 
     outcome = run_outcomes(
         np.array([False, False, True]),
