@@ -55,6 +55,7 @@ def claim(name, nets="all", **needs):
 
 
 def record(
+    *,
     claim_id,
     text,
     source,
@@ -142,6 +143,7 @@ above_zero, below_zero = ci_above(0.0), ci_below(0.0)
 
 
 def row(
+    *,
     claim_id,
     text,
     source,
@@ -174,18 +176,18 @@ def row(
         return "partly" if verdict == "reproduced" and not partly_unless else verdict
 
     out = record(
-        claim_id,
-        text,
-        source,
-        condition,
-        expected,
-        mean,
-        low,
-        high,
-        n,
-        decide(p),
-        kind,
-        undecided or caveat,
+        claim_id=claim_id,
+        text=text,
+        source=source,
+        condition=condition,
+        expected=expected,
+        measured=mean,
+        low=low,
+        high=high,
+        n=n,
+        verdict=decide(p),
+        kind=kind,
+        caveat=undecided or caveat,
         p=p,
     )
     return dict(out, decide=decide if isinstance(rule, Rule) and not undecided else None)
@@ -222,16 +224,19 @@ def born_dead_at_init(t):
         se = np.sqrt(c.p_theory * (1 - c.p_theory) / c.n)
         rows.append(
             record(
-                f"R1-w{width}-d{depth}",
-                "a ReLU net is born dead at a fixed input with probability 1-(1-2^-N)^L",
-                "Lu et al. 2020",
-                f"width {width}, depth {depth}, He init, zero bias, {c.n} independent draws",
-                f"{published} (exact)",
-                c.p_empirical,
-                c.ci_low,
-                c.ci_high,
-                c.n,
-                "reproduced" if abs(c.p_empirical - c.p_theory) <= 3 * se else "not reproduced",
+                claim_id=f"R1-w{width}-d{depth}",
+                text="a ReLU net is born dead at a fixed input with probability 1-(1-2^-N)^L",
+                source="Lu et al. 2020",
+                condition=f"width {width}, depth {depth}, He init, zero bias, {c.n} independent "
+                "draws",
+                expected=f"{published} (exact)",
+                measured=c.p_empirical,
+                low=c.ci_low,
+                high=c.ci_high,
+                n=c.n,
+                verdict="reproduced"
+                if abs(c.p_empirical - c.p_theory) <= 3 * se
+                else "not reproduced",
                 kind="sanity",
                 caveat="checks the simulation against the formula; reproduces no experiment",
             )
@@ -289,13 +294,13 @@ def collapse_to_constant(t):
     he_fits, he_short = _collapse_budget(he, t.curves)
     rows.append(
         row(
-            "R2-he",
-            "10-layer width-2 ReLU nets fitting |x| collapse to a constant",
-            "Lu et al. 2020",
-            f"relu, He init, width 2, depth 10; {he_fits}",
-            "> 0.9 (second-hand)",
-            he.collapsed,
-            ci_above(0.5, magnitude=0.9),
+            claim_id="R2-he",
+            text="10-layer width-2 ReLU nets fitting |x| collapse to a constant",
+            source="Lu et al. 2020",
+            condition=f"relu, He init, width 2, depth 10; {he_fits}",
+            expected="> 0.9 (second-hand)",
+            values=he.collapsed,
+            rule=ci_above(0.5, magnitude=0.9),
             undecided=he_short,
             caveat=R2_SETUP,
         )
@@ -312,14 +317,14 @@ def collapse_to_constant(t):
             near = published is None or lo - 0.05 <= published <= hi + 0.05
             rows.append(
                 row(
-                    f"R2-{init}",
-                    f"{init} cuts the collapse rate",
-                    "Lu et al. 2020",
-                    f"relu, {init} minus He, width 2, depth 10, paired by seed; its rate "
+                    claim_id=f"R2-{init}",
+                    text=f"{init} cuts the collapse rate",
+                    source="Lu et al. 2020",
+                    condition=f"relu, {init} minus He, width 2, depth 10, paired by seed; its rate "
                     f"{other.collapsed.mean():.3f} [{lo:.3f}, {hi:.3f}]; {fits}",
-                    expected,
-                    diff,
-                    below_zero,
+                    expected=expected,
+                    values=diff,
+                    rule=below_zero,
                     undecided=_either(short, he_short),
                     caveat=R2_SETUP,
                     partly_unless=near,
@@ -332,14 +337,14 @@ def collapse_to_constant(t):
             same = runs[(runs.init == "he") & (runs.width == 2)]
             rows.append(
                 row(
-                    f"R2-{act}",
-                    f"{act} collapses less than ReLU",
-                    "seed texts 1-3",
-                    f"{act} minus relu, He init, width 2, depth 10, paired by seed; its rate "
-                    f"{other.collapsed.mean():.3f}; {fits}",
-                    "< 0",
-                    paired(same, "activation", act, "relu", "collapsed"),
-                    below_zero,
+                    claim_id=f"R2-{act}",
+                    text=f"{act} collapses less than ReLU",
+                    source="seed texts 1-3",
+                    condition=f"{act} minus relu, He init, width 2, depth 10, paired by seed; its "
+                    f"rate {other.collapsed.mean():.3f}; {fits}",
+                    expected="< 0",
+                    values=paired(same, "activation", act, "relu", "collapsed"),
+                    rule=below_zero,
                     undecided=_either(short, he_short),
                     caveat="the seed texts' claim, tested on Lu et al.'s setup",
                 )
@@ -354,13 +359,13 @@ def collapse_to_constant(t):
             fits, short = _collapse_budget(cell, t.curves)
             rows.append(
                 row(
-                    f"R2-width{width}",
-                    "collapse falls as width grows",
-                    "Lu et al. 2020",
-                    f"relu, He init, width {width}, depth 10; {fits}",
-                    expected,
-                    cell.collapsed,
-                    rule,
+                    claim_id=f"R2-width{width}",
+                    text="collapse falls as width grows",
+                    source="Lu et al. 2020",
+                    condition=f"relu, He init, width {width}, depth 10; {fits}",
+                    expected=expected,
+                    values=cell.collapsed,
+                    rule=rule,
                     undecided=short,
                     caveat=R2_SETUP,
                 )
@@ -387,27 +392,27 @@ def xavier_stalls_he_trains(t):
         lrs = best.groupby("init").lr.first()
         rows.append(
             row(
-                "R3-he",
-                "a deep plain ReLU net trains with He init",
-                "He et al. 2015",
-                f"relu, depth {depth}, He, lr {lrs['he']:g} (best on validation): final "
+                claim_id="R3-he",
+                text="a deep plain ReLU net trains with He init",
+                source="He et al. 2015",
+                condition=f"relu, depth {depth}, He, lr {lrs['he']:g} (best on validation): final "
                 "training error",
-                "falls below 0.1",
-                errors["he"],
-                ci_below(0.5, magnitude=0.1),
+                expected="falls below 0.1",
+                values=errors["he"],
+                rule=ci_below(0.5, magnitude=0.1),
                 caveat=R3_SETUP,
             )
         )
         rows.append(
             row(
-                "R3-xavier",
-                "the same net stalls with Xavier init",
-                "He et al. 2015",
-                f"relu, depth {depth}, Xavier, lr {lrs['xavier']:g} (best on validation): "
-                "final training error",
-                "stays high (stalls)",
-                errors["xavier"],
-                ci_above(0.5),
+                claim_id="R3-xavier",
+                text="the same net stalls with Xavier init",
+                source="He et al. 2015",
+                condition=f"relu, depth {depth}, Xavier, lr {lrs['xavier']:g} (best on "
+                "validation): final training error",
+                expected="stays high (stalls)",
+                values=errors["xavier"],
+                rule=ci_above(0.5),
                 caveat=R3_SETUP,
                 undecided=None if hi_h < 0.5 else "the He arm did not train either",
             )
@@ -424,13 +429,14 @@ def xavier_stalls_he_trains(t):
         what = "falls by 1/sqrt 2 per layer" if per_layer else "stays"
         rows.append(
             row(
-                f"R3-scale-{init}",
-                "activation scale per layer at init",
-                "He et al. 2015",
-                f"relu, depth {depth}, {init}: log10 of the RMS activation ratio per layer",
-                f"{per_layer:.3f} ({what})",
-                slope,
-                ci_within(per_layer, 0.02),
+                claim_id=f"R3-scale-{init}",
+                text="activation scale per layer at init",
+                source="He et al. 2015",
+                condition=f"relu, depth {depth}, {init}: log10 of the RMS activation ratio per "
+                "layer",
+                expected=f"{per_layer:.3f} ({what})",
+                values=slope,
+                rule=ci_within(per_layer, 0.02),
                 kind="sanity",
                 caveat="follows from the init's variance",
             )
@@ -511,16 +517,16 @@ def _speed_rows(arms, depth):
             caveat = "an MLP on small data, not Krizhevsky's CNN on CIFAR-10"
         rows.append(
             record(
-                f"R4-{slow}-d{depth}",
-                f"ReLU reaches the training-error target six times faster than {slow}",
-                "Krizhevsky et al. 2012 (tanh); CS231n (sigmoid)",
-                condition,
-                "6",
-                bound if censored else ratio,
-                np.nan if censored else low,
-                np.nan if censored else high,
-                n,
-                verdict,
+                claim_id=f"R4-{slow}-d{depth}",
+                text=f"ReLU reaches the training-error target six times faster than {slow}",
+                source="Krizhevsky et al. 2012 (tanh); CS231n (sigmoid)",
+                condition=condition,
+                expected="6",
+                measured=bound if censored else ratio,
+                low=np.nan if censored else low,
+                high=np.nan if censored else high,
+                n=n,
+                verdict=verdict,
                 caveat=caveat,
                 bound="lower" if censored else "",
             )
@@ -550,27 +556,26 @@ def elu_bias_shift_and_speed(t):
         if {"elu", other} <= set(r.activation):
             rows.append(
                 row(
-                    f"R5-bias-{other}",
-                    f"ELU has less bias shift than {other}",
-                    "Clevert et al. 2015; seed text 2",
-                    "|median over units of each unit's mean activation|, averaged over layers, "
-                    "end of training, "
-                    "ELU minus other, paired by seed",
-                    "< 0",
-                    paired(r, "activation", "elu", other, "bias_shift"),
-                    below_zero,
+                    claim_id=f"R5-bias-{other}",
+                    text=f"ELU has less bias shift than {other}",
+                    source="Clevert et al. 2015; seed text 2",
+                    condition="|median over units of each unit's mean activation|, averaged over "
+                    "layers, end of training, ELU minus other, paired by seed",
+                    expected="< 0",
+                    values=paired(r, "activation", "elu", other, "bias_shift"),
+                    rule=below_zero,
                     caveat=caveat,
                 )
             )
             rows.append(
                 row(
-                    f"R5-speed-{other}",
-                    f"ELU's training loss falls faster than {other}'s",
-                    "Clevert et al. 2015; seed text 2",
-                    "area under the training-loss curve, ELU minus other, paired by seed",
-                    "< 0",
-                    paired(r, "activation", "elu", other, "loss_auc"),
-                    below_zero,
+                    claim_id=f"R5-speed-{other}",
+                    text=f"ELU's training loss falls faster than {other}'s",
+                    source="Clevert et al. 2015; seed text 2",
+                    condition="area under the training-loss curve, ELU minus other, paired by seed",
+                    expected="< 0",
+                    values=paired(r, "activation", "elu", other, "loss_auc"),
+                    rule=below_zero,
                     caveat=caveat,
                 )
             )
@@ -597,15 +602,15 @@ def dead_fraction_at_high_lr(t):
         where = f"relu, {optimizer}, depth {depth}"
         rows.append(
             row(
-                f"R6-{optimizer}-d{depth}",
-                text,
-                source,
-                f"{where}, lr {lr:g} (the lowest where fewer than half the nets train; trained "
-                f"per lr {per_lr}), all nets: dead fraction on the whole training set; "
+                claim_id=f"R6-{optimizer}-d{depth}",
+                text=text,
+                source=source,
+                condition=f"{where}, lr {lr:g} (the lowest where fewer than half the nets train; "
+                f"trained per lr {per_lr}), all nets: dead fraction on the whole training set; "
                 f"{by_outcome(at_lr)}",
-                ">= 0.4 at high lr",
-                at_lr.dead_final_full,
-                ci_above(0.1, magnitude=0.4),
+                expected=">= 0.4 at high lr",
+                values=at_lr.dead_final_full,
+                rule=ci_above(0.1, magnitude=0.4),
                 caveat="an anecdote in the source, not an experiment",
             )
         )
@@ -613,14 +618,14 @@ def dead_fraction_at_high_lr(t):
         top = usable.max() if len(usable) else counts.idxmax()  # else: the most trained nets
         rows.append(
             row(
-                f"R6-trained-{optimizer}-d{depth}",
-                f"{text}, in nets that still train",
-                source,
-                f"{where}, lr {top:g} (the highest where at least {MIN_NETS} nets train): dead "
-                "fraction on the whole training set of the trained nets",
-                ">= 0.4 (the source does not say the net trains)",
-                working[working.lr == top].dead_final_full,
-                ci_above(0.1, magnitude=0.4),
+                claim_id=f"R6-trained-{optimizer}-d{depth}",
+                text=f"{text}, in nets that still train",
+                source=source,
+                condition=f"{where}, lr {top:g} (the highest where at least {MIN_NETS} nets "
+                "train): dead fraction on the whole training set of the trained nets",
+                expected=">= 0.4 (the source does not say the net trains)",
+                values=working[working.lr == top].dead_final_full,
+                rule=ci_above(0.1, magnitude=0.4),
                 undecided=None if len(usable) else f"no lr has {MIN_NETS} trained nets",
             )
         )
@@ -650,15 +655,16 @@ def selu_self_normalises(t):
         )
         rows.append(
             row(
-                f"R7-{init}",
-                "SELU keeps activations near mean 0, variance 1 through deep nets with LeCun init",
-                "Klambauer et al. 2017",
-                f"selu, {init}, variance of "
+                claim_id=f"R7-{init}",
+                text="SELU keeps activations near mean 0, variance 1 through deep nets with LeCun "
+                "init",
+                source="Klambauer et al. 2017",
+                condition=f"selu, {init}, variance of "
                 f"the last of {at_init.layer.max()} layers at init; every mean within 0.25 of "
                 f"0: {centred}",
-                "1" if lecun else "away from 1 (needs LeCun init)",
-                deepest.act_std**2,
-                rule,
+                expected="1" if lecun else "away from 1 (needs LeCun init)",
+                values=deepest.act_std**2,
+                rule=rule,
                 kind="claim" if lecun else "contrast",
                 partly_unless=centred or not lecun,
             )
@@ -685,21 +691,24 @@ def length_variance_grows(t):
     close = abs(slope / predicted_slope - 1) <= 0.25
     return [
         record(
-            "R8",
-            "at init the variance of the squared activation length grows exponentially in the sum "
-            "of "
-            "1/width",
-            "Hanin & Rolnick 2018",
-            f"He init ReLU; slope of log(1 + Var/mean^2) against sum 1/width "
+            claim_id="R8",
+            text="at init the variance of the squared activation length grows exponentially in "
+            "the sum of 1/width",
+            source="Hanin & Rolnick 2018",
+            condition=f"He init ReLU; slope of log(1 + Var/mean^2) against sum 1/width "
             f"over the {len(fit)} of {len(lengths)} cells whose predicted ratio is at most "
             f"sqrt(draws); R^2 {r2:.3f}",
-            f"log-linear, slope {predicted_slope:.2f} (our exact ratio for these widths; 5 as "
-            "width grows)",
-            slope,
-            np.nan,
-            np.nan,
-            int(fit.draws.sum()),
-            "reproduced" if r2 > 0.9 and close else "partly" if slope > 0 else "not reproduced",
+            expected=f"log-linear, slope {predicted_slope:.2f} (our exact ratio for these widths; "
+            "5 as width grows)",
+            measured=slope,
+            low=np.nan,
+            high=np.nan,
+            n=int(fit.draws.sum()),
+            verdict="reproduced"
+            if r2 > 0.9 and close
+            else "partly"
+            if slope > 0
+            else "not reproduced",
             caveat="the exact per-layer ratio is our derivation, not the paper's constant",
         )
     ]
@@ -725,13 +734,14 @@ def published_accuracy(t):
         values = r.merge(pd.DataFrame([best], columns=cell)).final_test_acc
         rows.append(
             row(
-                f"R9-{dataset}",
-                f"MLP test accuracy on {dataset}",
-                "Greydanus 2020",
-                f"test accuracy of the cell best on validation: {', '.join(map(str, best))}",
-                published,
-                values,
-                ci_within(centre, tol),
+                claim_id=f"R9-{dataset}",
+                text=f"MLP test accuracy on {dataset}",
+                source="Greydanus 2020",
+                condition="test accuracy of the cell best on validation: "
+                f"{', '.join(map(str, best))}",
+                expected=published,
+                values=values,
+                rule=ci_within(centre, tol),
             )
         )
     return rows
@@ -752,15 +762,15 @@ def positive_bias_keeps_units_alive(t):
         arms = cell[cell.init.isin(["he", "he_bias0.1"])].groupby("init").dead_final_full.mean()
         rows.append(
             row(
-                f"S-bias-d{depth}-lr{lr:g}",
-                "a positive bias init reduces dead units",
-                "seed text 3",
-                f"relu, depth {depth}, lr {lr:g}: dead fraction, bias 0.1 minus zero bias, paired "
-                "by seed "
-                f"(means {arms.get('he_bias0.1', np.nan):.3f} and {arms.get('he', np.nan):.3f})",
-                "< 0",
-                diff,
-                below_zero,
+                claim_id=f"S-bias-d{depth}-lr{lr:g}",
+                text="a positive bias init reduces dead units",
+                source="seed text 3",
+                condition=f"relu, depth {depth}, lr {lr:g}: dead fraction, bias 0.1 minus zero "
+                f"bias, paired by seed (means {arms.get('he_bias0.1', np.nan):.3f} and "
+                f"{arms.get('he', np.nan):.3f})",
+                expected="< 0",
+                values=diff,
+                rule=below_zero,
                 undecided="neither arm has dead units" if arms.max() < 1e-3 else None,
             )
         )
@@ -784,15 +794,15 @@ def prelu_slopes_pattern(t):
         moved = (per_run.mean() - 0.25).abs().max()
         rows.append(
             row(
-                f"S-prelu-d{depth}",
-                "PReLU learns large slopes early and small ones deep",
-                "He et al. 2015 Table 1; seed texts",
-                f"prelu, depth {depth}, lr {cell.lr.iloc[0]:g}: first-layer "
+                claim_id=f"S-prelu-d{depth}",
+                text="PReLU learns large slopes early and small ones deep",
+                source="He et al. 2015 Table 1; seed texts",
+                condition=f"prelu, depth {depth}, lr {cell.lr.iloc[0]:g}: first-layer "
                 "slope minus the mean of later layers, end of training (largest move from 0.25: "
                 f"{moved:.3f})",
-                "> 0 (0.68 vs 0.01-0.23)",
-                per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1),
-                above_zero,
+                expected="> 0 (0.68 vs 0.01-0.23)",
+                values=per_run.iloc[:, 0] - per_run.iloc[:, 1:].mean(1),
+                rule=above_zero,
                 undecided="the slopes did not move 0.05 from 0.25" if moved < 0.05 else None,
                 caveat="an MLP on MNIST-1D, not the paper's 14-layer conv net",
             )
@@ -826,15 +836,15 @@ def relu_units_die(t):
     best = on_validation(relu, by=("experiment", "optimizer", "init", "depth", "width"))
     return [
         row(
-            f"S-dead-{exp}-{opt}-d{depth}",
-            "many units of an all-ReLU network end up dead",
-            "seed texts 2-3",
-            f"relu, {exp}, {opt}, depth {depth}, lr {cell.lr.iloc[0]:g} (best on "
+            claim_id=f"S-dead-{exp}-{opt}-d{depth}",
+            text="many units of an all-ReLU network end up dead",
+            source="seed texts 2-3",
+            condition=f"relu, {exp}, {opt}, depth {depth}, lr {cell.lr.iloc[0]:g} (best on "
             f"validation): dead fraction after training (no gradient on the whole training set); "
             f"{by_outcome(cell)}",
-            "many (> 0.1)",
-            cell.dead_final_full,
-            ci_above(0.1),
+            expected="many (> 0.1)",
+            values=cell.dead_final_full,
+            rule=ci_above(0.1),
         )
         for (exp, opt, depth), cell in best.groupby(["experiment", "optimizer", "depth"])
     ]
@@ -852,14 +862,14 @@ def leaks_keep_gradients_flowing(t):
         for depth, (diff, relu_dead, lrs) in _against_relu(t.runs, act, "dead_final_full").items():
             rows.append(
                 row(
-                    f"S-leaks-pass-gradient-{act}-d{depth}",
-                    f"{act} keeps gradients flowing (fewer dead units)",
-                    "seed texts 1-3",
-                    f"{act} minus relu, depth {depth}, lr {lrs}: dead fraction after training "
-                    f"(whole training set), paired by seed; relu's {relu_dead:.3f}",
-                    "< 0",
-                    diff,
-                    below_zero,
+                    claim_id=f"S-leaks-pass-gradient-{act}-d{depth}",
+                    text=f"{act} keeps gradients flowing (fewer dead units)",
+                    source="seed texts 1-3",
+                    condition=f"{act} minus relu, depth {depth}, lr {lrs}: dead fraction after "
+                    f"training (whole training set), paired by seed; relu's {relu_dead:.3f}",
+                    expected="< 0",
+                    values=diff,
+                    rule=below_zero,
                     undecided="ReLU has under 1% dead units" if not relu_dead >= 0.01 else None,
                     kind="sanity",
                     caveat="nearly holds by definition: an ELU or PReLU unit is dead "
@@ -884,15 +894,15 @@ def leaks_revive_dead_units(t):
     setup = "killed units of trained ReLU nets on digits (config revival:), whole training set"
     rows = [
         row(
-            "S-leak-revives-relu",
-            "a dead ReLU unit never activates again",
-            "seed text 2",
-            f"relu: share of the {relu.killed.mean():.0f} killed units per net that fire again; "
-            f"first layer alone {relu.revived_first_layer.mean():.1%} (its inputs cannot change); "
-            + setup,
-            "about 0 (< 0.05)",
-            relu.revived,
-            ci_below(0.05),
+            claim_id="S-leak-revives-relu",
+            text="a dead ReLU unit never activates again",
+            source="seed text 2",
+            condition=f"relu: share of the {relu.killed.mean():.0f} killed units per net that fire "
+            f"again; first layer alone {relu.revived_first_layer.mean():.1%} (its inputs cannot "
+            "change); " + setup,
+            expected="about 0 (< 0.05)",
+            values=relu.revived,
+            rule=ci_below(0.05),
             caveat="a deeper unit can fire again when the layers below it change",
         )
     ]
@@ -900,16 +910,16 @@ def leaks_revive_dead_units(t):
         arm = arm.set_index("seed")
         rows.append(
             row(
-                f"S-leak-revives-{act}",
-                f"with {act}, a dead unit comes back more often than with ReLU",
-                "seed text 1",
-                f"{act} minus relu, paired by seed: share of killed "
+                claim_id=f"S-leak-revives-{act}",
+                text=f"with {act}, a dead unit comes back more often than with ReLU",
+                source="seed text 1",
+                condition=f"{act} minus relu, paired by seed: share of killed "
                 f"units that fire again ({act} {arm.revived.mean():.1%} of "
                 f"{arm.killed.mean():.0f} still inactive at the restart, relu "
                 f"{relu.revived.mean():.1%}); " + setup,
-                "> 0",
-                (arm.revived - relu.revived).dropna(),
-                above_zero,
+                expected="> 0",
+                values=(arm.revived - relu.revived).dropna(),
+                rule=above_zero,
             )
         )
     return rows
@@ -933,16 +943,16 @@ def dead_units_cost_capacity(t):
     rows = (
         [
             row(
-                "S-dead-cost-ablate",
-                "a unit dead on the training set does nothing on test inputs either",
-                "seed texts 1-2",
-                f"relu nets that trained with {ablate.dead.mean():.1%} of "
+                claim_id="S-dead-cost-ablate",
+                text="a unit dead on the training set does nothing on test inputs either",
+                source="seed texts 1-2",
+                condition=f"relu nets that trained with {ablate.dead.mean():.1%} of "
                 f"their units dead (config dead_cost.ablate): test error with those units ablated "
                 f"minus without (training error moved by at most "
                 f"{(ablate.ablated_train_error - ablate.train_error).abs().max():.3g})",
-                "about 0",
-                ablate.ablated_test_error - ablate.test_error,
-                ci_within(0.0, 0.01),
+                expected="about 0",
+                values=ablate.ablated_test_error - ablate.test_error,
+                rule=ci_within(0.0, 0.01),
                 kind="contrast",
             )
         ]
@@ -953,15 +963,15 @@ def dead_units_cost_capacity(t):
         width = int(ablate.narrow_width.iloc[0])
         rows.append(
             row(
-                "S-dead-cost-width",
-                "a net with a share d of dead units is a net of width (1 - d) N",
-                "seed texts 1-3",
-                f"the same nets ({ablate.dead.mean():.1%} dead) against nets of width {width}, "
-                f"trained alike from the same seeds ({ablate.narrow_dead.mean():.1%} of their "
-                f"units dead): test error, wide minus narrow, paired by seed",
-                "about 0 (within 0.02)",
-                ablate.test_error - ablate.narrow_test_error,
-                ci_within(0.0, 0.02),
+                claim_id="S-dead-cost-width",
+                text="a net with a share d of dead units is a net of width (1 - d) N",
+                source="seed texts 1-3",
+                condition=f"the same nets ({ablate.dead.mean():.1%} dead) against nets of width "
+                f"{width}, trained alike from the same seeds ({ablate.narrow_dead.mean():.1%} of "
+                "their units dead): test error, wide minus narrow, paired by seed",
+                expected="about 0 (within 0.02)",
+                values=ablate.test_error - ablate.narrow_test_error,
+                rule=ci_within(0.0, 0.02),
                 kind="contrast",
             )
         )
@@ -969,20 +979,20 @@ def dead_units_cost_capacity(t):
         counts = recover.outcome.value_counts()
         rows.append(
             row(
-                "S-dead-cost-recover",
-                "a dead unit makes the network much less smart: "
+                claim_id="S-dead-cost-recover",
+                text="a dead unit makes the network much less smart: "
                 "re-initialising the dead units of a failed net lets it train",
-                "seed text 1; Sokar et al. 2023 (ReDo)",
-                f"relu nets untrained after the "
+                source="seed text 1; Sokar et al. 2023 (ReDo)",
+                condition=f"relu nets untrained after the "
                 f"high lr ({counts.get('untrained', 0)} of {len(recover)}; "
                 f"{counts.get('diverged', 0)} diverged, {counts.get('trained', 0)} trained), "
                 f"{failed.dead.mean():.1%} dead: final training error after training on, "
                 f"re-initialised minus as is (as is {failed.as_is_train_error.mean():.3f}, "
                 f"re-initialised {failed.reinit_train_error.mean():.3f}; "
                 f"{int(failed.reinit_diverged.sum())} re-initialised nets diverged)",
-                "< 0",
-                failed.reinit_train_error - failed.as_is_train_error,
-                below_zero,
+                expected="< 0",
+                values=failed.reinit_train_error - failed.as_is_train_error,
+                rule=below_zero,
             )
         )
     return rows
@@ -999,15 +1009,15 @@ def relu_is_sparse(t):
         return []
     return [
         row(
-            "S-sparsity",
-            "ReLU's zeros give sparse activations, beyond the ~50% any ReLU gives",
-            "seed text 2",
-            "relu: share of exact-zero activations after training minus at init "
+            claim_id="S-sparsity",
+            text="ReLU's zeros give sparse activations, beyond the ~50% any ReLU gives",
+            source="seed text 2",
+            condition="relu: share of exact-zero activations after training minus at init "
             f"({relu.sparsity_init.mean():.2f} "
             "at init), all its cells",
-            "> 0",
-            relu.sparsity_final - relu.sparsity_init,
-            above_zero,
+            expected="> 0",
+            values=relu.sparsity_final - relu.sparsity_init,
+            rule=above_zero,
             kind="sanity",
             caveat="pools cells; half the zeros hold by construction",
         )
@@ -1023,17 +1033,21 @@ def relu_is_cheap(t):
     cost = t.cost
     return [
         record(
-            f"S-cost-{r.activation}",
-            "ReLU is computationally very cheap",
-            "seed texts 2-3",
-            f"forward+backward time of {r.activation} relative to ReLU, same tensors, ratio of "
-            f"medians over {r.processes} processes of {r.rounds} interleaved rounds each",
-            "> 1",
-            r.relative_to_relu,
-            r.ci_low,
-            r.ci_high,
-            r.processes,
-            "reproduced" if r.ci_low > 1 else "not reproduced" if r.ci_high < 1 else "inconclusive",
+            claim_id=f"S-cost-{r.activation}",
+            text="ReLU is computationally very cheap",
+            source="seed texts 2-3",
+            condition=f"forward+backward time of {r.activation} relative to ReLU, same tensors, "
+            f"ratio of medians over {r.processes} processes of {r.rounds} interleaved rounds each",
+            expected="> 1",
+            measured=r.relative_to_relu,
+            low=r.ci_low,
+            high=r.ci_high,
+            n=r.processes,
+            verdict="reproduced"
+            if r.ci_low > 1
+            else "not reproduced"
+            if r.ci_high < 1
+            else "inconclusive",
             kind="benchmark",
             caveat="wall-clock on this machine's CPU",
         )
@@ -1061,13 +1075,15 @@ def poor_init_explodes(t):
         )
         rows.append(
             row(
-                f"S-poor-init-{act}-lr{lr:g}",
-                "unbounded ReLU gives exploding or unstable gradients, worse with poor init",
-                "seed text 2",
-                f"{what}, He x3" if bounded else f"{what}, He x3 minus He, paired by seed",
-                "< 0.5 (bounded)" if bounded else "> 0",
-                x3.unstable if bounded else paired(bad, "init", "he_x3", "he", "unstable"),
-                ci_below(0.5) if bounded else above_zero,
+                claim_id=f"S-poor-init-{act}-lr{lr:g}",
+                text="unbounded ReLU gives exploding or unstable gradients, worse with poor init",
+                source="seed text 2",
+                condition=f"{what}, He x3"
+                if bounded
+                else f"{what}, He x3 minus He, paired by seed",
+                expected="< 0.5 (bounded)" if bounded else "> 0",
+                values=x3.unstable if bounded else paired(bad, "init", "he_x3", "he", "unstable"),
+                rule=ci_below(0.5) if bounded else above_zero,
                 kind="contrast" if bounded else "claim",
             )
         )
@@ -1099,16 +1115,16 @@ def default_init_kills_deep_units(t):
         profile = ", ".join(f"{v:.1%}" for v in per_run.mean())
         rows.append(
             row(
-                f"UvA-d{depth}",
-                "PyTorch's default Linear init leaves deep ReLU units dead before training",
-                "UvA DL tutorial 3",
-                f"relu, torch_default init, hidden widths {cell.layer_widths.iloc[0]}, "
+                claim_id=f"UvA-d{depth}",
+                text="PyTorch's default Linear init leaves deep ReLU units dead before training",
+                source="UvA DL tutorial 3",
+                condition=f"relu, torch_default init, hidden widths {cell.layer_widths.iloc[0]}, "
                 f"{cell.dataset.iloc[0]}, untrained: share of layer {layer}'s units zero on "
                 f"every training image ({at_layer.mean():.1%}; its seeds' 5-95% range "
                 f"{low:.1%}-{high:.1%}) minus layer 1's (mean per layer: {profile})",
-                f"> 0; {published:.2%} in layer {layer} (one seed)",
-                at_layer - per_run[1],
-                above_zero,
+                expected=f"> 0; {published:.2%} in layer {layer} (one seed)",
+                values=at_layer - per_run[1],
+                rule=above_zero,
                 caveat=caveat,
                 partly_unless=low <= published <= high,
             )
@@ -1117,14 +1133,14 @@ def default_init_kills_deep_units(t):
     if len(diff):
         rows.append(
             row(
-                "UvA-he",
-                "He init keeps those units alive",
-                "UvA DL tutorial 3; He et al. 2015",
-                "relu, depth 10, untrained: share of all hidden units zero on every training "
-                "image, He minus torch_default, paired by seed",
-                "< 0",
-                diff,
-                below_zero,
+                claim_id="UvA-he",
+                text="He init keeps those units alive",
+                source="UvA DL tutorial 3; He et al. 2015",
+                condition="relu, depth 10, untrained: share of all hidden units zero on every "
+                "training image, He minus torch_default, paired by seed",
+                expected="< 0",
+                values=diff,
+                rule=below_zero,
                 caveat=caveat,
             )
         )
