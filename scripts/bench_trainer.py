@@ -16,17 +16,26 @@ machine's speed hits all alike); each figure is the median:
 
 Then models/s and peak memory per model for stacks of ``--scaling`` sizes (each in a fresh process).
 
+Last, the whole machine: each contender except the floor runs in every layout of processes x
+threads that fills the machine's cores (a one-at-a-time loop is at its best as one single-threaded
+process per core), warm, in interleaved rounds, over the same models in all; whole-machine
+models/s are the models over the round's wall time.
+
     python scripts/bench_trainer.py [--device auto] [--repeats 3] [--plain-models 8]
                                     [--scaling 8,32,128,512]
 
-The last line is ``vs_plain=... vs_plain_probed=... vs_vmap=... of_floor=... probe_overhead=...``:
-stacked models/s over each peer's with the same work (vs_plain: stacked training alone against the
-plain loop), floor seconds over stacked training seconds, probe seconds over stacked total seconds.
+The second-last line, ``one process, T threads: vs_plain=... vs_plain_probed=... vs_vmap=...
+of_floor=... probe_overhead=...``, compares in this one process: stacked models/s over each peer's
+with the same work (vs_plain: stacked training alone against the plain loop), floor seconds over
+stacked training seconds, probe seconds over stacked total seconds. The last line, ``whole machine,
+C cores (<each contender's best layout>): vs_plain_probed=... vs_vmap=...``, compares whole-machine
+models/s, each contender at its best layout.
 """
 
 import argparse
 import copy
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -177,6 +186,70 @@ def stacked(data, settings, n_models, device):
     return result.timing
 
 
+CONTENDERS = {  # name -> fn(data, settings, n_models, device): what one process of it runs
+    "plain": lambda data, settings, n, device: plain_loop(data, settings, n, device, False),
+    "plain+probes": lambda data, settings, n, device: plain_loop(data, settings, n, device, True),
+    "vmap+probes": vmap_ensemble,
+    "stacked": stacked,
+}
+
+
+def worker(name, threads, n_models, device, epochs):
+    """One process of a contender at ``threads`` torch threads: warm up, say ``ready``, then run
+    once per line on stdin and print its seconds."""
+    torch.set_num_threads(threads)
+    data = load_dataset({"fn": "digits"}).to(device)
+    settings = TrainSettings(epochs=epochs, batch_size=BATCH)
+    CONTENDERS[name](data, settings, n_models, device)
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        started = time.perf_counter()
+        CONTENDERS[name](data, settings, n_models, device)
+        sync(device)
+        print(time.perf_counter() - started, flush=True)
+
+
+def layouts(cores):
+    """Every way to fill the machine: (processes, threads each) with processes x threads = cores."""
+    return [(p, cores // p) for p in range(1, cores + 1) if cores % p == 0]
+
+
+def machine_throughput(args, device, cores):
+    """Whole-machine models/s of each contender in each layout, all warm and interleaved: a round
+    starts every layout's processes together, and its wall time runs until the last one is done.
+    Median of ``--repeats`` rounds."""
+    groups = {}
+    for name in CONTENDERS:
+        total = args.plain_models if name.startswith("plain") else args.models
+        for procs, threads in layouts(cores):
+            per = max(1, total // procs)
+            cmd = [sys.executable, __file__, "--device", str(device), "--epochs", str(args.epochs)]
+            cmd += ["--worker", name, "--threads", str(threads), "--models", str(per)]
+            spawn = [
+                subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                for _ in range(procs)
+            ]
+            groups[name, procs, threads] = (spawn, per * procs)
+    for spawn, _ in groups.values():
+        for proc in spawn:
+            assert proc.stdout.readline().strip() == "ready", "a worker failed to start"
+    walls = {key: [] for key in groups}
+    for _ in range(args.repeats):
+        for key, (spawn, _) in groups.items():
+            started = time.perf_counter()
+            for proc in spawn:
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            for proc in spawn:
+                proc.stdout.readline()
+            walls[key].append(time.perf_counter() - started)
+    for spawn, _ in groups.values():
+        for proc in spawn:
+            proc.stdin.close()
+            proc.wait()
+    return {key: models / statistics.median(walls[key]) for key, (_, models) in groups.items()}
+
+
 def matmul_floor(data, settings, n_models, device):
     """One stacked training run's matrix multiplies alone, in its layout (weights (K, out, in),
     activations (K, units, batch)): per layer and step the forward W @ h, the weight gradient
@@ -269,11 +342,15 @@ def main():
     )
     parser.add_argument("--scaling-epochs", type=int, default=2)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=list(CONTENDERS), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     device = resolve_device(args.device)
     keep_freed_memory()
     if args.child:
         return scaling_child(args.child, device, args.scaling_epochs)
+    if args.worker:
+        return worker(args.worker, args.threads, args.models, device, args.epochs)
     data = load_dataset({"fn": "digits"}).to(device)
     settings = TrainSettings(epochs=args.epochs, batch_size=BATCH)
     k, p = args.models, args.plain_models
@@ -330,10 +407,24 @@ def main():
             f"({args.scaling_epochs} epochs each), "
             f"peak memory {row['peak_mb_per_model']:.2f} MB/model"
         )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    rates = machine_throughput(args, device, cores)
+    best = {}
+    for (name, procs, threads), rate in rates.items():
+        print(f"{name:>22}: {procs} processes x {threads} threads: {rate:.1f} models/s")
+        if rate > best.get(name, (0,))[0]:
+            best[name] = (rate, f"{procs}x{threads}")
     print(
-        f"vs_plain={plain / train:.2f} vs_plain_probed={plain_probed / total:.2f} "
-        f"vs_vmap={vmapped / total:.2f} "
+        f"one process, {torch.get_num_threads()} threads: vs_plain={plain / train:.2f} "
+        f"vs_plain_probed={plain_probed / total:.2f} vs_vmap={vmapped / total:.2f} "
         f"of_floor={floor / train:.2f} probe_overhead={probe / total:.3f}"
+    )
+    layouts_used = ", ".join(f"{name} {layout}" for name, (_, layout) in best.items())
+    stacked_rate = best["stacked"][0]
+    print(
+        f"whole machine, {cores} cores ({layouts_used}): "
+        f"vs_plain_probed={stacked_rate / best['plain+probes'][0]:.2f} "
+        f"vs_vmap={stacked_rate / best['vmap+probes'][0]:.2f}"
     )
 
 

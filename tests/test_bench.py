@@ -43,10 +43,17 @@ def test_benchmark_smoke_prints_its_last_line():
     )
     number = r"\d+(\.\d+)?"
     assert re.fullmatch(
-        rf"vs_plain={number} vs_plain_probed={number} vs_vmap={number} of_floor={number} "
-        rf"probe_overhead={number}",
+        rf"one process, \d+ threads: vs_plain={number} vs_plain_probed={number} "
+        rf"vs_vmap={number} of_floor={number} probe_overhead={number}",
+        out[-2],
+    ), out[-2]
+    layout = r"\d+x\d+"
+    assert re.fullmatch(
+        rf"whole machine, \d+ cores \(plain {layout}, plain\+probes {layout}, "
+        rf"vmap\+probes {layout}, stacked {layout}\): vs_plain_probed={number} vs_vmap={number}",
         out[-1],
     ), out[-1]
+    assert any(re.match(r" +stacked: 1 processes x \d+ threads: .* models/s", line) for line in out)
     assert any(re.match(r"stack of +2: .* models/s .* MB/model", line) for line in out), out
     made_by = out[0]  # the figures trace to the code, the CPU and the kernels torch picked on it
     kernels = torch.backends.cpu.get_cpu_capability()
