@@ -259,7 +259,7 @@ def read_idx(path) -> np.ndarray:
 
 
 def save_dataset(data: Dataset, path) -> None:
-    """Cache a built dataset, so training jobs skip regenerating it (MNIST-1D takes 3 s)."""
+    """Cache a built dataset, so training jobs skip regenerating it (MNIST-1D is slow to build)."""
     from deadunits.io import atomic_write
 
     atomic_write(path, lambda tmp: torch.save(vars(data), tmp))

@@ -241,3 +241,22 @@ def test_the_library_imports_without_snakemake():
     from deadunits.optimizers import OPTIMIZERS
 
     assert json.loads(out.stdout) == sorted(OPTIMIZERS), "the settings name every optimizer"
+
+
+def test_the_library_imports_without_the_pipeline_packages():
+    """`pip install deadunits` without the `pipeline` extra: the library, the monitor and the
+    config check import, with Snakemake, papermill, matplotlib and seaborn unavailable."""
+    blocked = ("snakemake", "papermill", "matplotlib", "seaborn", "jupytext", "nbconvert")
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import deadunits, deadunits.study, deadunits.monitor, deadunits.tables\n"
+        "from deadunits import DeadUnitMonitor, train_stack\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
