@@ -39,16 +39,17 @@ ALPHA = 0.025  # one-sided, the level that matches a two-sided 95% interval
 MIN_NETS = 8  # fewer values than this (trained nets, or seeds paired) in a row: inconclusive
 
 
-def claim(name, nets="all", **needs):
+def claim(name, nets="all", reads=(), **needs):
     """Register a claim under ``name``. ``needs`` names the config entries it reads, by registry
     (``activations=["relu"]``): the dry run fails when one is not defined or not trained by the
     claim's experiments (deadunits/study.py), instead of the claim silently producing no rows.
     ``nets="trained"`` marks a claim about working nets: it sees only runs whose outcome is
     ``trained``, and its rows say how many were left out; a claim about failure or about init sees
-    all runs."""
+    all runs. ``reads`` names the tables it reads beyond runs, curves and layers
+    (deadunits/preflight.py: OPTIONAL_TABLES)."""
 
     def add(fn):
-        fn.needs, fn.nets = needs, nets
+        fn.needs, fn.nets, fn.reads = needs, nets, tuple(reads)
         return CLAIMS.register(name)(fn)
 
     return add
@@ -209,7 +210,7 @@ def on_validation(runs, by=("activation", "init", "depth", "width")):
     return at_best_lr(runs, list(by), "final_val_acc")
 
 
-@claim("R1")
+@claim("R1", reads=["born_dead"])
 def born_dead_at_init(t):
     """Sanity check of our code against an exact formula: the share of He-init zero-bias ReLU nets
     dead at one input. Rule: reproduced when the simulated share is within 3 binomial standard
@@ -672,7 +673,7 @@ def selu_self_normalises(t):
     return rows
 
 
-@claim("R8")
+@claim("R8", reads=["lengths"])
 def length_variance_grows(t):
     """At He init the variance of the squared activation length grows exponentially in the sum of
     reciprocal widths (Hanin & Rolnick). Rule: the slope of log(1 + Var/mean^2) against sum 1/width,
@@ -879,7 +880,7 @@ def leaks_keep_gradients_flowing(t):
     return rows
 
 
-@claim("S-leak-revives", activations=["relu"])
+@claim("S-leak-revives", reads=["revival"], activations=["relu"])
 def leaks_revive_dead_units(t):
     """A dead ReLU unit "never activates again"; with a leak it "can eventually jump back into the
     game". Revival experiment (config ``revival:``): trained ReLU nets get a share of their units
@@ -925,7 +926,7 @@ def leaks_revive_dead_units(t):
     return rows
 
 
-@claim("S-dead-cost", activations=["relu"])
+@claim("S-dead-cost", reads=["dead_cost"], activations=["relu"])
 def dead_units_cost_capacity(t):
     """A dead unit makes the network "much less smart" (seed text 1): it is lost capacity. From
     config ``dead_cost:``: (1) ablating the units dead on the training set of nets that trained with
@@ -1024,7 +1025,7 @@ def relu_is_sparse(t):
     ]
 
 
-@claim("S-cost", activations=["relu"])
+@claim("S-cost", reads=["cost"], activations=["relu"])
 def relu_is_cheap(t):
     """ReLU is computationally cheap: forward plus backward time of each activation over ReLU's on
     the same tensors, a ratio of median times over separate processes. A wall-clock benchmark on a

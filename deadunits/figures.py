@@ -21,7 +21,18 @@ from deadunits.stats import at_best_lr, mean_ci
 
 FIGURES = Registry("figure")
 CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' intervals over seeds
-figure = FIGURES.register
+
+
+def figure(name, reads=()):
+    """Register a figure under ``name``; ``reads`` names the tables it reads beyond the runs,
+    curves and layers (deadunits/preflight.py: OPTIONAL_TABLES), so that a study without this
+    figure never builds them."""
+
+    def add(fn):
+        fn.reads = tuple(reads)
+        return FIGURES.register(name)(fn)
+
+    return add
 
 
 def figure_fn(name: str, options: dict | None) -> str:
@@ -328,7 +339,7 @@ def dying(tables, config, experiment):
     return grid.figure
 
 
-@figure("revival")
+@figure("revival", reads=["revival"])
 def revival(tables, config, experiment):
     """Revival experiment: each net's share of killed ReLU units (pre-activation below 0 on every
     training input) that fire again after training on with each activation from the same weights,
@@ -357,7 +368,7 @@ def revival(tables, config, experiment):
     return grid.figure
 
 
-@figure("dead_cost")
+@figure("dead_cost", reads=["dead_cost"])
 def dead_cost(tables, config, experiment):
     """What a dead unit costs. Left: test error of ReLU nets that trained with many dead units,
     before and after ablating the units dead on the training set (one line per net). Right: nets
@@ -478,7 +489,7 @@ def collapse(tables, config, experiment):
     return grid.figure
 
 
-@figure("born_dead")
+@figure("born_dead", reads=["born_dead"])
 def born_dead(tables, config, experiment):
     """Born-dead probability at init (no training): share of freshly He-initialised ReLU nets (zero
     bias) with a hidden layer that has no active unit at one fixed input (o: p_empirical, 95% exact
@@ -508,7 +519,7 @@ def born_dead(tables, config, experiment):
     return fig
 
 
-@figure("length_variance")
+@figure("length_variance", reads=["lengths"])
 def length_variance(tables, config, experiment):
     """Squared activation length at init (no training): for He-initialised ReLU nets of the widths
     and depths under `simulate.lengths`, log(1 + Var/mean²) of the last hidden layer's squared
@@ -554,7 +565,7 @@ def length_variance(tables, config, experiment):
     return ax.figure
 
 
-@figure("activation_cost")
+@figure("activation_cost", reads=["cost"])
 def activation_cost(tables, config, experiment):
     """Forward plus backward time of each activation on the same tensors, relative to ReLU: the
     ratio of median times over separate processes, with a 95% t-interval of the per-process ratios

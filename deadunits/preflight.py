@@ -1,10 +1,34 @@
 """Everything checked before any job runs: the config's grid (``study.plan_cells``) and its output
 sections, whose names (figures, claims, the follow-up experiments) must exist. The output layer's
-registries are read here, so that study.py, from config to cells, does not depend on them."""
+registries are read here, so that study.py, from config to cells, does not depend on them.
+
+``python -m deadunits.preflight my.yaml`` runs these checks on a config file without Snakemake,
+naming the line of a YAML syntax error (Snakemake's own message does not)."""
+
+import sys
+from pathlib import Path
 
 from deadunits.claims import CLAIMS
 from deadunits.figures import FIGURES, figure_fn
-from deadunits.study import ConfigError, _check, _names, plan_cells
+from deadunits.study import (
+    ConfigError,
+    _check,
+    _names,
+    load_yaml,
+    plan_cells,
+    resolve_config,
+    training_jobs,
+)
+
+# the tables a claim or figure may read beyond runs, curves and layers, and the config section each
+# is made from (None: none needed); a study builds only those its claims and figures read
+OPTIONAL_TABLES = {
+    "born_dead": "simulate",
+    "lengths": "simulate",
+    "cost": None,
+    "revival": "revival",
+    "dead_cost": "dead_cost",
+}
 
 
 def plan(config: dict) -> dict:
@@ -32,27 +56,38 @@ def check_outputs(config: dict) -> None:
                     )
     for name, options in config.get("claims", {}).items():
         check_claim_needs(config, name, (options or {}).get("experiments"))
+    tables_needed(config)
     check_followups(config)
-    dataset = config["simulate"]["born_dead"]["dataset"]
-    if dataset not in config["datasets"]:
+    dataset = config.get("simulate", {}).get("born_dead", {}).get("dataset")
+    if dataset is not None and dataset not in config["datasets"]:
         raise ConfigError(
             f"simulate.born_dead.dataset: unknown dataset {dataset!r}; "
             f"pick one of {sorted(config['datasets'])}"
         )
 
 
+def tables_needed(config: dict) -> list:
+    """The optional tables the study's claims and figures read (OPTIONAL_TABLES); raises when one
+    is made from a config section the study lacks."""
+    readers = [
+        (f"figures.{name}", FIGURES.get(figure_fn(name, options)).reads)
+        for name, options in config.get("figures", {}).items()
+    ] + [(f"claims.{name}", CLAIMS.get(name).reads) for name in config.get("claims", {})]
+    for reader, tables in readers:
+        for table in tables:
+            section = OPTIONAL_TABLES[table]
+            if section is not None and section not in config:
+                raise ConfigError(
+                    f"{reader} reads the {table} table, made from the {section}: section, which "
+                    f"this config lacks; add it (see config.yaml) or drop {reader}"
+                )
+    return sorted({table for _, tables in readers for table in tables})
+
+
 def check_followups(config: dict) -> None:
-    """The revival and dead_cost sections name a dataset, an init and activations that exist, and
-    a figure or claim that reads one has it."""
-    readers = {"revival": ("revival", "S-leak-revives"), "dead_cost": ("dead_cost", "S-dead-cost")}
-    for section, names in readers.items():
+    """The revival and dead_cost sections name a dataset, an init and activations that exist."""
+    for section in ("revival", "dead_cost"):
         spec = config.get(section)
-        wanted = [n for kind in ("figures", "claims") for n in config.get(kind, {}) if n in names]
-        if spec is None and wanted:
-            raise ConfigError(
-                f"{wanted[0]} reads the {section}: section, which this config lacks; add it "
-                f"(see config.yaml) or drop {wanted[0]}"
-            )
         if spec is None:
             continue
         for field, registry in (("dataset", "datasets"), ("init", "inits")):
@@ -93,3 +128,17 @@ def check_claim_needs(config: dict, name: str, experiments) -> None:
                     f"({', '.join(experiments)}) trains; add it to one of them, "
                     f"or drop {name} from claims:"
                 )
+
+
+def main(path: str) -> None:
+    """Check the config file at ``path`` as ``snakemake --configfile path`` would read it."""
+    try:
+        config = resolve_config(load_yaml(path), Path(__file__).parents[1] / "config.yaml")
+        cells = plan(config)
+    except ConfigError as err:
+        sys.exit(f"{err}")
+    print(f"{path}: {len(cells)} cells in {len(training_jobs(cells))} training jobs")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -11,6 +11,7 @@ experiment's jobs.
 
 import copy
 import itertools
+import re
 from pathlib import Path
 
 import yaml
@@ -35,7 +36,7 @@ def resolve_config(given: dict, default: Path) -> dict:
       key onto that file (dicts merge, lists and values replace);
     * any other config with ``experiments``: a study of its own, with nothing from config.yaml.
     """
-    given = copy.deepcopy(dict(given))
+    given = yaml12_numbers(copy.deepcopy(dict(given)))
     extends = given.pop("extends", None)
     if extends is None and "experiments" in given:
         return given
@@ -45,7 +46,34 @@ def resolve_config(given: dict, default: Path) -> dict:
             f"extends: {extends!r}: no file {base_file}; expected the path of a config YAML "
             f"relative to the repository root, e.g. extends: config.yaml"
         )
-    return merged(yaml.safe_load(base_file.read_text()), given)
+    return merged(yaml12_numbers(load_yaml(base_file)), given)
+
+
+def load_yaml(path) -> dict:
+    """A config file; a syntax error names the file, line and column."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        raise ConfigError(
+            f"{path}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {err.problem}"
+        ) from None
+
+
+# YAML 1.1 (PyYAML, Snakemake) reads 1e-3 as a string: it needs a dot, 1.0e-3; YAML 1.2 does not
+_EXPONENT_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def yaml12_numbers(value):
+    """The config with every value written like ``1e-3`` read as the number it is in YAML 1.2 (keys,
+    the names of entries, are left as written)."""
+    if isinstance(value, dict):
+        return {k: yaml12_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [yaml12_numbers(v) for v in value]
+    if isinstance(value, str) and _EXPONENT_FLOAT.fullmatch(value):
+        return float(value)
+    return value
 
 
 def merged(base: dict, overlay: dict) -> dict:

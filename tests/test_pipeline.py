@@ -160,11 +160,33 @@ def more_revival_seeds(config):
     config["revival"]["seeds"] = 3
 
 
+def more_dead_cost_seeds(config):
+    config["dead_cost"]["ablate"]["seeds"] = 3
+
+
+def redirect_figure(config):
+    config["figures"]["loss_curves_collapse"]["experiment"] = "grid"
+
+
+def drop_simulation_and_its_readers(config):
+    """No claim or figure reads the simulation any more, so the section can go."""
+    del config["simulate"], config["claims"]["R1"], config["claims"]["R8"]
+    del config["figures"]["born_dead"], config["figures"]["length_variance"]
+
+
+def relabel_claim_experiments(config):
+    config["claims"]["R6"] = {"experiments": ["grid", "collapse"]}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "edit, rules",
     [
         (drop_figure, {"figures", "findings", "report"}),
+        (more_dead_cost_seeds, {"dead_cost", "claims", "figures", "findings", "report"}),
+        (redirect_figure, {"figures", "findings", "report"}),
+        (drop_simulation_and_its_readers, {"claims", "figures", "findings", "report"}),
+        (relabel_claim_experiments, {"claims", "findings", "report"}),
         (more_draws, {"simulate", "claims", "figures", "findings", "report"}),
         (drop_claim, {"claims", "findings", "report"}),
         (more_revival_seeds, {"revival", "claims", "figures", "findings", "report"}),
@@ -212,7 +234,7 @@ def test_schema_rejects_bad_values(edit, message):
     [
         (
             lambda c: c.pop("revival"),
-            "revival reads the revival: section, which this config lacks",
+            "figures.revival reads the revival table, made from the revival: section",
         ),
         (
             lambda c: c["experiments"]["grid"].update(activations=["relu", "swish"]),
@@ -416,3 +438,27 @@ def test_standard_init_gives_each_activation_its_own():
         match=r"inits\.standard: 'lecun_typo' \(for activation 'selu'\) is not a plain init",
     ):
         plan(config)
+
+
+def test_numbers_written_like_1e_minus_3_are_numbers():
+    """YAML 1.1 reads `sgd: [1e-3]` as the string '1e-3'; the study reads it as 0.001."""
+    config = yaml.safe_load(TINY.read_text())
+    config["experiments"]["grid"]["optimizers"] = yaml.safe_load("{sgd: [1e-3, 5E-2]}")
+    config["activations"]["leaky_1e-2"] = yaml.safe_load("{fn: leaky_relu, negative_slope: 1e-2}")
+    study = resolve_config(config, DEFAULT)
+    assert study["experiments"]["grid"]["optimizers"] == {"sgd": [0.001, 0.05]}
+    assert study["activations"]["leaky_1e-2"] == {"fn": "leaky_relu", "negative_slope": 0.01}
+    validate(study, str(SCHEMA))
+
+
+def test_a_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("experiments:\n  grid: {datasets: [digits\n  x: 1\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "deadunits.preflight", str(bad)], capture_output=True, text=True
+    )
+    assert out.returncode != 0 and f"{bad}:3:4: not valid YAML" in out.stderr, out.stderr
+    good = subprocess.run(
+        [sys.executable, "-m", "deadunits.preflight", str(TINY)], capture_output=True, text=True
+    )
+    assert good.stdout.strip() == f"{TINY}: 7 cells in 5 training jobs", good.stderr

@@ -5,9 +5,7 @@ rule claims:
         runs=rules.aggregate.output.runs,
         layers=rules.aggregate.output.layers,
         curves=rules.aggregate.output.curves,
-        **rules.simulate.output,
-        **rules.activation_cost.output,
-        **followup_tables(),
+        **optional_tables(),
     output:
         claims=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
         status="results/tables/claims_status.csv",

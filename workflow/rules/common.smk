@@ -2,18 +2,27 @@
 import re
 from pathlib import Path
 
+from jsonschema import ValidationError
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from deadunits.figures import figure_fn
 from deadunits.io import check_readable
-from deadunits.preflight import plan
-from deadunits.study import canonical, cell_cost, init_for, resolve_config, training_jobs
+from deadunits.preflight import plan, tables_needed
+from deadunits.study import ConfigError, canonical, cell_cost, init_for, resolve_config, training_jobs
 
 # config.yaml, a config of its own (--configfile), or an overlay of config.yaml (extends:)
 study = resolve_config(config, Path(workflow.basedir) / "config.yaml")
 config.clear()
 config.update(study)
-validate(config, "../schemas/config.schema.yaml")
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError as err:  # one line naming the bad entry, instead of the whole schema
+    bad = err.__context__
+    if not isinstance(bad, ValidationError):
+        raise
+    where = ".".join(map(str, bad.absolute_path)) or "the top level"
+    raise ConfigError(f"config {where}: {bad.message}") from None
 CELLS = plan(config)
 JOBS = training_jobs(CELLS)
 
@@ -48,6 +57,16 @@ def followup_params(section):
                 init=canonical(init_for(config, spec["init"], None)), settings=canonical(config.get("defaults", {})))
 
 
-def followup_tables():
-    """The follow-up tables of this config, by name, for the rules that read them."""
-    return {name: f"results/tables/{name}.csv" for name in ("revival", "dead_cost") if name in config}
+OPTIONAL_TABLES = {
+    "born_dead": "results/tables/born_dead.csv",
+    "lengths": "results/tables/init_lengths.csv",
+    "cost": "results/tables/activation_cost.csv",
+    "revival": "results/tables/revival.csv",
+    "dead_cost": "results/tables/dead_cost.csv",
+}
+
+
+def optional_tables():
+    """The tables beyond runs, curves and layers that this study's claims and figures read, by
+    name: only their rules run (deadunits/preflight.py)."""
+    return {name: OPTIONAL_TABLES[name] for name in tables_needed(config)}

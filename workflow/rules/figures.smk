@@ -8,9 +8,7 @@ rule figures:
         runs=rules.aggregate.output.runs,
         curves=rules.aggregate.output.curves,
         layers=rules.aggregate.output.layers,
-        **rules.simulate.output,
-        **rules.activation_cost.output,
-        **followup_tables(),
+        **optional_tables(),
     output:
         # each caption is its figure function's docstring, written next to the figure by the rule itself
         png=[

@@ -1,5 +1,5 @@
 # Experiments that train, edit the units and train on (deadunits/followups.py); each runs only when
-# its section is in the config, and reruns when that section (or a registry entry it names) changes.
+# a claim or figure reads its table, and reruns when its section (or an entry it names) changes.
 
 
 if "revival" in config:
@@ -10,7 +10,7 @@ if "revival" in config:
         input:
             data=f"results/datasets/{config['revival']['dataset']}.pt",
         output:
-            revival="results/tables/revival.csv",
+            revival=OPTIONAL_TABLES["revival"],
         params:
             **followup_params("revival"),
         log:
@@ -28,7 +28,7 @@ if "dead_cost" in config:
         input:
             data=f"results/datasets/{config['dead_cost']['dataset']}.pt",
         output:
-            dead_cost="results/tables/dead_cost.csv",
+            dead_cost=OPTIONAL_TABLES["dead_cost"],
         params:
             **followup_params("dead_cost"),
         log:

@@ -6,9 +6,7 @@ rule findings:
         layers=rules.aggregate.output.layers,
         claims=rules.claims.output.claims,
         claims_status=rules.claims.output.status,
-        lengths=rules.simulate.output.lengths,
-        cost=rules.activation_cost.output.cost,
-        **followup_tables(),
+        **optional_tables(),
         benchmarks=expand("results/benchmarks/train/{job}.tsv", job=JOBS),
         jobs=job_dirs(),
     output:

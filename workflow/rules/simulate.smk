@@ -1,27 +1,33 @@
-rule simulate:
-    conda:
-        "../envs/deadunits.yaml"
-    input:
-        probe=f"results/datasets/{config['simulate']['born_dead']['dataset']}.pt",
-    output:
-        born_dead=report("results/tables/born_dead.csv", caption="../report/born_dead_table.rst", category="Tables"),
-        lengths="results/tables/init_lengths.csv",
-    params:
-        spec=canonical(config["simulate"]),  # reruns when the section changes
-    log:
-        "results/logs/simulate.log",
-    benchmark:
-        "results/benchmarks/simulate.tsv"
-    threads: config.get("threads", 1)
-    script:
-        "../../scripts/simulate.py"
+# Measurements of nets at init and of the activations' cost; each runs only when a claim or figure
+# of the study reads its table (deadunits/preflight.py).
+
+
+if "simulate" in config:
+
+    rule simulate:
+        conda:
+            "../envs/deadunits.yaml"
+        input:
+            probe=f"results/datasets/{config['simulate']['born_dead']['dataset']}.pt",
+        output:
+            born_dead=report(OPTIONAL_TABLES["born_dead"], caption="../report/born_dead_table.rst", category="Tables"),
+            lengths=OPTIONAL_TABLES["lengths"],
+        params:
+            spec=canonical(config["simulate"]),  # reruns when the section changes
+        log:
+            "results/logs/simulate.log",
+        benchmark:
+            "results/benchmarks/simulate.tsv"
+        threads: config.get("threads", 1)
+        script:
+            "../../scripts/simulate.py"
 
 
 rule activation_cost:
     conda:
         "../envs/deadunits.yaml"
     output:
-        cost="results/tables/activation_cost.csv",
+        cost=OPTIONAL_TABLES["cost"],
     params:
         activations=canonical(config["activations"]),  # the activations it times
     log:
