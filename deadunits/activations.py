@@ -82,14 +82,30 @@ def build_activation(spec: dict, n_models: int = 1, width: int = 1) -> nn.Module
                 "entry for it"
             )
         return module
+    if "." in name and name not in ACTIVATIONS:
+        module, _, attr = name.rpartition(".")
+        raise KeyError(
+            f"unknown activation {name!r}; an import path puts a colon before the name: "
+            f"{module + ':' + attr!r}"
+        )
     ACTIVATIONS.check_kwargs(name, spec)
     made = ACTIVATIONS.get(name)(**spec)
     return made if isinstance(made, nn.Module) else made(n_models, width)
 
 
 def check_activation(spec: dict) -> None:
-    """Fail early on an unknown name or bad arguments, by building it once."""
-    build_activation(spec)(torch.zeros(1, 1, 1))
+    """Fail early on an unknown name, bad arguments, or a function that is not elementwise (each
+    output depends on its own input alone: a unit's pre-activation decides its activation)."""
+    z = torch.linspace(-3, 3, 12, dtype=torch.float32).view(2, 3, 2)
+    together = build_activation(spec, 2, 3)(z)
+    alone = torch.stack([build_activation(spec)(v.view(1, 1, 1)).flatten() for v in z.flatten()])
+    if together.shape != z.shape or not torch.allclose(
+        together.flatten().double(), alone.flatten().double(), atol=1e-6
+    ):
+        raise ValueError(
+            f"activation {spec['fn']!r} is not elementwise: applied to a tensor it gives other "
+            "values than applied to each element alone; the units need an elementwise function"
+        )
 
 
 def export_activation(module: nn.Module, i: int) -> nn.Module:

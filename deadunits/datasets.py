@@ -225,7 +225,7 @@ def idx_files(root="data/mnist", name="mnist", seed=0) -> list:
             raise FileNotFoundError(
                 f"dataset {name!r}: missing {candidates[0]} (or {candidates[1].name}); "
                 f"download the four IDX files of {name} into {root}/ "
-                "or set its 'root:' in config.yaml"
+                "or set its 'root:' under datasets: in your config"
             )
         found.append(path)
     return found

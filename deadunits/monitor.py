@@ -102,8 +102,10 @@ class DeadUnitMonitor:
         return hook
 
     def measure(self, batches) -> pd.DataFrame:
-        """Run the model over ``batches`` (a DataLoader of ``(x, y)`` or of ``x``) and tabulate each
-        layer."""
+        """Run the model over ``batches`` (a DataLoader of ``(x, y)`` or of ``x``, or one tensor of
+        inputs taken as one batch) and tabulate each layer."""
+        if isinstance(batches, torch.Tensor):
+            batches = [batches]
         self.tallies = {}
         was_training = self.model.training
         self.model.eval()

@@ -28,6 +28,10 @@ def test_monitor_matches_stacked_probes_across_batches():
     assert table.sparsity.tolist() == pytest.approx([e["sparsity"].item() for e in expected])
     assert table.inactive.max() > 0, "the negative bias silenced something"
     assert not net[1]._forward_hooks, "hooks removed on exit"
+    with DeadUnitMonitor(net) as monitor:
+        whole = monitor.measure(x)  # one tensor: one batch, not 300 single examples
+    assert whole.units.tolist() == [16] * 3
+    assert whole.inactive.tolist() == pytest.approx(table.inactive.tolist())
 
 
 def test_monitor_needs_an_activation_module():

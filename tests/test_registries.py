@@ -18,7 +18,7 @@ from deadunits import (
     build_init,
     load_dataset,
 )
-from deadunits.activations import export_activation
+from deadunits.activations import check_activation, export_activation
 from deadunits.datasets import read_idx
 
 ACTIVATION_SPECS = [{"fn": name} for name in ACTIVATIONS] + [
@@ -122,6 +122,8 @@ def test_rai_statistics():
 def test_unknown_names_list_the_known_ones():
     with pytest.raises(KeyError, match="unknown activation 'relu2'.*leaky_relu.*prelu"):
         build_activation({"fn": "relu2"})
+    with pytest.raises(KeyError, match="puts a colon before the name: 'torch.nn:Mish'"):
+        build_activation({"fn": "torch.nn.Mish"})
     with pytest.raises(KeyError, match="unknown init 'kaiming'.*he_normal"):
         build_init({"fn": "kaiming"})
     with pytest.raises(KeyError, match="unknown dataset 'cifar'.*digits"):
@@ -260,3 +262,9 @@ def test_the_library_imports_without_the_pipeline_packages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_an_activation_that_is_not_elementwise_is_refused():
+    with pytest.raises(ValueError, match="'torch.nn:Softmax' is not elementwise"):
+        check_activation({"fn": "torch.nn:Softmax", "dim": 1})
+    check_activation({"fn": "torch.nn:Mish"})  # elementwise, from torch: accepted

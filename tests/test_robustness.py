@@ -59,8 +59,8 @@ def run(workdir, config, *args):
 
 
 def break_one_activation_and_diverge(config):
-    # math.tanh accepts a one-element tensor (so the config check passes) but raises on a real batch
-    config["activations"].update(broken={"fn": "math:tanh"})
+    # signbit is elementwise (so the config check passes), but its bool output breaks the next layer
+    config["activations"].update(broken={"fn": "torch:signbit"})
     config["experiments"]["grid"]["optimizers"] = {"sgd": [0.05, 0.5, 1000.0]}
 
 
@@ -74,7 +74,7 @@ def test_failed_untrained_and_diverged_runs_are_filtered_once_through_every_stag
     runs = pd.read_parquet(tables / "runs.parquet")
     broken = runs[runs.activation == "broken"]
     assert len(broken) == 2 * 3 * 2 and broken.failed.all()
-    assert broken.error.str.contains("only one element tensors").all()
+    assert broken.error.str.contains("must have the same dtype").all()
     ok = runs[~runs.failed]
     outcomes = ok.outcome.value_counts()
     assert {"trained", "untrained", "diverged"} <= set(outcomes.index), outcomes
