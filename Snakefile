@@ -19,3 +19,7 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         rules.report.output.html,
+
+
+onsuccess:
+    print(f"deadunits: the report is {Path(rules.report.output.html).resolve()}")

@@ -23,13 +23,18 @@ FIGURES = Registry("figure")
 CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' intervals over seeds
 
 
-def figure(name, reads=()):
+class NothingToDraw(ValueError):
+    """A figure with no data in this study; the report leaves it out and says why."""
+
+
+def figure(name, reads=(), cites=None):
     """Register a figure under ``name``; ``reads`` names the tables it reads beyond the runs,
     curves and layers (deadunits/preflight.py: OPTIONAL_TABLES), so that a study without this
-    figure never builds them."""
+    figure never builds them. ``cites`` is ``(claim, sentence)``: the sentence joins the caption
+    only where the figure draws an experiment that claim reads (the source describes it)."""
 
     def add(fn):
-        fn.reads = tuple(reads)
+        fn.reads, fn.cites = tuple(reads), cites
         return FIGURES.register(name)(fn)
 
     return add
@@ -40,9 +45,15 @@ def figure_fn(name: str, options: dict | None) -> str:
     return (options or {}).get("fn", name)
 
 
-def caption(fn: str) -> str:
-    """A figure's caption: the docstring of its function here (its one home)."""
-    return inspect.getdoc(FIGURES.get(fn))
+def caption(fn: str, experiment: str | None = None, claims: dict | None = None) -> str:
+    """A figure's caption: the docstring of its function here (its one home), and its source's
+    sentence where the study's ``claims`` read ``experiment`` with the claim the figure cites."""
+    text, cites = inspect.getdoc(FIGURES.get(fn)), FIGURES.get(fn).cites
+    if cites and cites[0] in (claims or {}):
+        read = ((claims or {})[cites[0]] or {}).get("experiments")
+        if read is None or experiment is None or experiment in read:
+            text += " " + cites[1]
+    return text
 
 
 def _plt():
@@ -56,17 +67,13 @@ def _plt():
     return plt, sns
 
 
-def _pick(table: pd.DataFrame, experiment: str | None) -> pd.DataFrame:
+def _pick(table: pd.DataFrame, experiment: str | None, what: str = "nets") -> pd.DataFrame:
     """The rows of one experiment (a figure of working nets reads ``tables.trained()``: a diverged
-    or untrained net's units say nothing about a working net)."""
-    if experiment is None:
-        return table
-    picked = table[table.experiment == experiment]
+    or untrained net's units say nothing about a working net); none: NothingToDraw."""
+    picked = table if experiment is None else table[table.experiment == experiment]
     if picked.empty:
-        raise ValueError(
-            f"figure needs experiment {experiment!r}, which has no runs; known: "
-            f"{sorted(table.experiment.unique())}"
-        )
+        where = "the study" if experiment is None else f"experiment {experiment!r}"
+        raise NothingToDraw(f"{where} has no {what}")
     return picked
 
 
@@ -116,7 +123,7 @@ def dead_heatmap(tables, config, experiment):
     """Final dead fraction (no gradient on the whole training set) of the trained nets (diverged and
     untrained left out), mean over seeds and lrs, activation x depth, one panel per init."""
     plt, sns = _plt()
-    runs = _pick(tables.trained().runs, experiment)
+    runs = _pick(tables.trained().runs, experiment, "trained nets")
     inits = sorted(runs.init.unique())
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.8), squeeze=False)
     for ax, init in zip(axes[0], inits):
@@ -143,7 +150,7 @@ def dead_by_layer(tables, config, experiment):
     """Per-layer dead fraction (no gradient: |phi'| below the threshold on every probe input) at the
     end of training for the deepest trained nets, by activation."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables.trained().layers, experiment))
+    layers = final_layers(_pick(tables.trained().layers, experiment, "trained nets"))
     layers = layers[layers.depth == layers.depth.max()]
     ax = sns.lineplot(layers, x="layer", y="dead", hue="activation", style="init", **CI)
     ax.set(
@@ -186,7 +193,7 @@ def inactive_over_training(tables, config, experiment):
     after being inactive at an earlier probe), per probed epoch. For ReLU inactive is dead; a Leaky
     ReLU, ELU, tanh or sigmoid unit still gets gradient."""
     plt, sns = _plt()
-    layers = _pick(tables.trained().layers, experiment)
+    layers = _pick(tables.trained().layers, experiment, "trained nets")
     df = (
         layers.groupby(["activation", "epoch", "run_id"])[
             ["inactive_since_init", "became_inactive", "revived"]
@@ -293,13 +300,12 @@ def grad_norms(tables, config, experiment):
     return grid.figure
 
 
-@figure("dead_vs_lr")
+@figure("dead_vs_lr", cites=("R6", "CS231n: 'as much as 40% can be dead' (claim R6)."))
 def dead_vs_lr(tables, config, experiment):
     """Final dead fraction (no gradient on the whole training set) of the trained nets against
-    learning rate (CS231n: 'as much as 40% can be dead'); a learning rate at which no net trained
-    has no point."""
+    learning rate, dashed at 40%; a learning rate at which no net trained has no point."""
     plt, sns = _plt()
-    runs = _pick(tables.trained().runs, experiment)
+    runs = _pick(tables.trained().runs, experiment, "trained nets")
     ax = sns.lineplot(runs, x="lr", y="dead_final_full", hue="activation", marker="o", **CI)
     ax.axhline(0.4, ls="--", c="grey")
     ax.set(
@@ -310,12 +316,12 @@ def dead_vs_lr(tables, config, experiment):
     return ax.figure
 
 
-@figure("dying")
+@figure("dying", cites=("R6", "CS231n: 'as much as 40% can be dead' (claim R6)."))
 def dying(tables, config, experiment):
     """Where ReLU units die: each net's dead fraction (no gradient on the whole training set; a
     diverged net at its last finite step) against learning rate, one panel per optimizer and depth,
     coloured by outcome; the black line is the mean over all nets of a learning rate, the dashed
-    one CS231n's 40%."""
+    one 40%."""
     plt, sns = _plt()
     runs = _pick(tables.runs, experiment)
     grid = sns.FacetGrid(runs, row="optimizer", col="depth", sharex="row", height=2.4, aspect=1.1)
@@ -413,7 +419,8 @@ def dead_cost(tables, config, experiment):
 def prelu_slopes(tables, config, experiment):
     """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables.trained().layers, experiment)).dropna(subset=["prelu_slope"])
+    layers = final_layers(_pick(tables.trained().layers, experiment, "trained nets"))
+    layers = _pick(layers.dropna(subset=["prelu_slope"]), experiment, "trained PReLU nets")
     ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
     ax.axhline(0.25, ls="--", c="grey")
     ax.set(title="learned PReLU slopes (dashed: init)")
@@ -426,7 +433,7 @@ def bias_shift(tables, config, experiment):
     al.'s measure) per layer at the end of training, trained nets, by activation (ELU's claim: near
     0)."""
     plt, sns = _plt()
-    layers = final_layers(_pick(tables.trained().layers, experiment))
+    layers = final_layers(_pick(tables.trained().layers, experiment, "trained nets"))
     layers = layers[layers.depth == layers.depth.max()]
     df = layers.melt(
         id_vars=["activation", "layer"], value_vars=["act_mean", "bias_shift"], var_name="statistic"

@@ -15,12 +15,12 @@ import pandas as pd
 
 from deadunits.claims import ALPHA, KINDS, VERDICTS
 from deadunits.datasets import VALIDATION_SHARE
-from deadunits.figures import caption, figure_fn
+from deadunits.figures import figure_fn
 from deadunits.outcomes import UNTRAINED_GAP, final_layers
 from deadunits.registry import Registry
 from deadunits.settings import TrainSettings
 from deadunits.stats import at_best_lr, km_median, mean_ci, time_to_event
-from deadunits.summary import by_outcome, too_high
+from deadunits.summary import CELL_KEYS, by_outcome, cell_glance, too_high
 from deadunits.tables import StudyTables, trained
 
 FINDINGS = Registry("finding")
@@ -209,9 +209,11 @@ def claims_overview(t, runs):
     """Verdict counts over the claim rows (sanity checks and contrasts apart), and every configured
     claim that produced no row (its experiments or arms are missing)."""
     claims, status = t.claims, t.claims_status
+    if claims.empty and status.empty:
+        return "", {}  # the study configures no claim: the section is left out
     counts = claims[claims.kind == "claim"].verdict.value_counts()
     others = claims[claims.kind != "claim"].kind.value_counts()
-    text = (
+    text = CLAIMS_INTRO + (
         f"{int(counts.sum())} claim rows: "
         + ", ".join(f"**{counts.get(v, 0)} {v}**" for v in VERDICTS)
         + ". "
@@ -230,6 +232,16 @@ def claims_overview(t, runs):
             + "."
         )
     return text, {**{v: int(counts.get(v, 0)) for v in VERDICTS}, "without_rows": len(empty)}
+
+
+CLAIMS_INTRO = """\
+Each claim of the source texts and each published reference result, measured under the condition
+stated (and how it differs from the source), with the published number or direction ("second-hand"
+where it comes only from summaries), the measured mean and its 95% interval over seeds (or draws),
+its p-value and adjusted p-value, and a verdict computed by the rule written in the claim's
+docstring in `deadunits/claims.py`. The same rows are in `results/tables/claims.csv`.
+
+"""
 
 
 def _fmt(v):
@@ -352,7 +364,7 @@ def abstract(t, runs):
         if len(rows):
             lines.append(sentence.format(_cite(rows, fmt)))
     if not lines:
-        return "This study configures none of the source texts' claims.", dict(sentences=0)
+        return "", dict(sentences=0)  # no claim of the source texts: the section is left out
     text = "".join(("\n* " if line.startswith("**") else " ") + line for line in lines)
     return text.lstrip(" "), dict(sentences=len(lines))  # a bullet per question
 
@@ -361,6 +373,8 @@ def abstract(t, runs):
 def glance(t, runs):
     """Findings at a glance: one line per claim row (claims first, then contrasts and sanity checks)
     with its verdict, the number and its CI, and its caveat."""
+    if t.claims.empty:
+        return "", dict(rows=0)
     claims = t.claims.assign(order=t.claims.kind.map({k: i for i, k in enumerate(KINDS)}))
     lines = [
         f"| {r.claim_id} | {_cell(r.claim)} | {r.kind} | **{r.verdict}** | {_number(r)} (n={r.n}) "
@@ -368,10 +382,65 @@ def glance(t, runs):
         for r in claims.sort_values("order", kind="stable").itertuples()
     ]
     return (
-        "| row | claim | kind | verdict | measured [95% CI] | caveat |\n|---|---|---|---|---|---|\n"
-        + "\n".join(lines),
+        GLANCE + "| row | claim | kind | verdict | measured [95% CI] | caveat |\n"
+        "|---|---|---|---|---|---|\n" + "\n".join(lines),
         dict(rows=len(lines)),
     )
+
+
+GLANCE = """\
+One line per claim row: its verdict, the measured number with its 95% interval over seeds (or
+draws), and the main caveat. Only rows of kind `claim` are reproductions; `contrast` rows show the
+other side of a claim, `sanity` rows check properties that hold by construction, and `benchmark`
+rows are wall-clock timings on a shared machine. `inconclusive` means the data cannot decide (too
+few trained nets, both arms at zero, or a budget too short for the reference arm). The section
+"Claims and verdicts" gives each row's condition and rule.
+
+"""
+
+
+@finding("cells")
+def cells(t, runs):
+    """The study's own cells at a glance, one folded table per experiment (``cell_glance``)."""
+    table = cell_glance(runs)
+    parts = [CELLS]
+    for experiment, rows in table.groupby("experiment", sort=False):
+        varies = [k for k in CELL_KEYS[1:] if rows[k].astype(str).nunique() > 1]
+        fixed = ", ".join(
+            f"{k} {rows[k].iloc[0]}" for k in CELL_KEYS[1:] if k not in varies and k != "width"
+        )
+        lines = [
+            "| " + " | ".join(f"{r[k]:g}" if k == "lr" else str(r[k]) for k in varies) + " | "
+            f"{r.trained} of {r.nets} | {r.dead:.1%} | {r.inactive:.1%} | {_pct(r.test_acc)} | "
+            f"{_epochs(r.epochs_to_target)} |"
+            for _, r in rows.iterrows()
+        ]
+        header = varies + ["trained", "dead", "inactive", "test accuracy", "epochs to target"]
+        parts.append(
+            f"<details><summary><code>{experiment}</code>: {len(rows)} cells, "
+            f"{rows.trained.sum()} of {rows.nets.sum()} nets trained ({fixed})</summary>\n\n"
+            f"| {' | '.join(header)} |\n|{'---|' * len(header)}\n"
+            + "\n".join(lines)
+            + "\n\n</details>"
+        )
+    return "\n\n".join(parts), dict(cells=len(table), experiments=table.experiment.nunique())
+
+
+CELLS = """\
+Per cell (one learning rate of one grid point, over its seeds): how many nets trained, the mean
+share of hidden units dead and inactive on the whole training set after training over all its nets
+(each outcome; a diverged net at its last finite step), the mean test accuracy of its trained nets,
+and the Kaplan-Meier median epochs to the target over all its nets (a net that never reaches it is
+censored; "> budget" when the median lies beyond it). Open an experiment to see its cells; the
+line names what its cells share."""
+
+
+def _pct(value):
+    return "–" if pd.isna(value) else f"{value:.1%}"
+
+
+def _epochs(value):
+    return "> budget" if np.isinf(value) else "–" if pd.isna(value) else f"{value:g}"
 
 
 def group_verdict(rows) -> str:
@@ -459,9 +528,12 @@ def dead_vs_lr(t, r):
     out = []
     for act, g in r.groupby("activation"):
         by_lr = g.groupby("lr").dead_final_full.mean()
+        first = f"{act}: {by_lr.iloc[0]:.1%} at lr {by_lr.index[0]:g}"
         out.append(
-            f"{act}: {by_lr.iloc[0]:.1%} at lr {by_lr.index[0]:g} to {by_lr.iloc[-1]:.1%} at lr "
-            f"{by_lr.index[-1]:g} (max {by_lr.max():.1%} at lr {by_lr.idxmax():g})"
+            first
+            if len(by_lr) == 1
+            else f"{first} to {by_lr.iloc[-1]:.1%} at lr {by_lr.index[-1]:g} (max "
+            f"{by_lr.max():.1%} at lr {by_lr.idxmax():g})"
         )
     hit = r.groupby(["activation", "lr"]).dead_final_full.mean()
     reached = hit[hit >= 0.4]
@@ -730,23 +802,26 @@ def activation_cost(t, r):
     ) + ".", dict(zip(cost.activation, cost.relative_to_relu))
 
 
-def _row(section, name, text, numbers, title="", caption_text=""):
+def _row(section, name, text, numbers, title="", caption_text="", drawn=True):
     return dict(
         section=section,
         name=name,
         title=title,
         caption=caption_text,
+        drawn=drawn,
         text=text,
         numbers=json.dumps(numbers, default=float, sort_keys=True),
     )
 
 
-def findings_table(tables: StudyTables, config: dict) -> pd.DataFrame:
-    """findings.csv: the claims at a glance, the study, probe and claims sections, one row per claim
-    group, per figure, and provenance."""
+def findings_table(tables: StudyTables, config: dict, captions: dict) -> pd.DataFrame:
+    """findings.csv: the claims at a glance, the study's cells, the study, probe and claims
+    sections, one row per claim group, per figure (its ``captions``, as the figures rule wrote
+    them; a figure not drawn has ``drawn`` False and its caption says why), and provenance. A row
+    with empty text is a section this study leaves out."""
     runs, defaults = tables.runs, config.get("defaults", {})
     rows = []
-    for name in ("abstract", "glance", "study", "metrics", "probe_overcount", "claims_overview"):
+    for name in SECTIONS:
         text, numbers = metrics(defaults) if name == "metrics" else FINDINGS.get(name)(tables, runs)
         rows.append(_row(name, name, text, numbers))
     rows += [
@@ -757,12 +832,15 @@ def findings_table(tables: StudyTables, config: dict) -> pd.DataFrame:
         title = f"### {fn.replace('_', ' ').capitalize()}" + (
             f" (experiment `{experiment}`)" if experiment else ""
         )
-        text, numbers = "", {}
-        if fn in FINDINGS:
+        text, numbers, drawn = "", {}, not captions[name].startswith("Not drawn:")
+        if fn in FINDINGS and drawn:
             text, numbers = FINDINGS.get(fn)(
                 tables, runs[runs.experiment == experiment] if experiment else runs
             )
             text = "**Measured:** " + text
-        rows.append(_row("figure", name, text, numbers, title, caption(fn)))
+        rows.append(_row("figure", name, text, numbers, title, captions[name], drawn))
     rows.append(_row("provenance", "provenance", *FINDINGS.get("provenance")(tables, runs)))
     return pd.DataFrame(rows)
+
+
+SECTIONS = ("abstract", "glance", "cells", "study", "metrics", "probe_overcount", "claims_overview")

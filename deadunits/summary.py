@@ -5,6 +5,7 @@ import pandas as pd
 from deadunits.outcomes import HISTORIES, OUTCOMES, WHOLE_SET
 from deadunits.probes import UNIT_FRACTIONS
 from deadunits.stats import km_median, summarise, time_to_event
+from deadunits.tables import trained
 
 CELL_KEYS = [
     "experiment",
@@ -39,7 +40,7 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     the mean and 95% t-interval over seeds of every summary metric over its trained runs only
     (``n``); ``n_untrained`` and ``n_diverged`` count the runs left out. A cell without a trained
     run keeps its row, with NaN metrics."""
-    trained = runs[runs.outcome == "trained"].astype({m: float for m in SUMMARY_METRICS})
+    working = trained(runs).astype({m: float for m in SUMMARY_METRICS})
     counts = runs.groupby(CELL_KEYS).outcome.value_counts().unstack(fill_value=0)
     counts = (
         counts.reindex(columns=["untrained", "diverged"], fill_value=0)
@@ -47,8 +48,8 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     table = (
-        summarise(trained, CELL_KEYS, SUMMARY_METRICS)
-        if len(trained)
+        summarise(working, CELL_KEYS, SUMMARY_METRICS)
+        if len(working)
         else pd.DataFrame(columns=CELL_KEYS + ["n"])
     )
     convergence = convergence_table(runs)
@@ -102,3 +103,32 @@ def too_high(grid) -> float:
     trains = (grid.outcome == "trained").groupby(grid.lr).mean()
     failing = trains[trains < 0.5]
     return failing.index.min() if len(failing) else grid.lr.max()
+
+
+def cell_glance(runs: pd.DataFrame) -> pd.DataFrame:
+    """The report's table of the study's cells: per cell (CELL_KEYS), its nets and how many
+    trained, the mean dead and inactive share on the whole training set over all its nets (each
+    outcome), the mean test accuracy of its trained nets, and the Kaplan-Meier median epochs to
+    the target over all its nets."""
+    keys = runs[CELL_KEYS].astype(str).agg("|".join, axis=1)
+    grouped = runs.assign(is_trained=runs.run_id.isin(trained(runs).run_id)).groupby(
+        keys, sort=False
+    )
+    table = (
+        grouped[CELL_KEYS]
+        .first()
+        .assign(
+            nets=grouped.size(),
+            trained=grouped.is_trained.sum(),
+            dead=grouped.dead_final_full.mean(),
+            inactive=grouped.inactive_final_full.mean(),
+            test_acc=grouped.apply(
+                lambda cell: cell.final_test_acc[cell.is_trained].mean(), include_groups=False
+            ),
+            epochs_to_target=grouped.apply(
+                lambda cell: km_median(time_to_event(cell, "epochs_to_target", "budget_epochs")),
+                include_groups=False,
+            ),
+        )
+    )
+    return table.sort_values(CELL_KEYS[:1], kind="stable").reset_index(drop=True)

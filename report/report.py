@@ -29,85 +29,47 @@ findings = pd.read_csv(findings_csv, keep_default_na=False)
 figure_paths = {Path(path).stem: path for path in figures}
 
 
-def show(section):
-    for text in findings[findings.section == section].text:
+def show(section, heading=""):
+    """A section's findings under its heading; a section without text is left out."""
+    texts = [text for text in findings[findings.section == section].text if text]
+    for text in [heading] * bool(heading and texts) + texts:
         display(Markdown(text))
 
 
-# %% [markdown]
-# ## In a minute
-#
-# The source texts' questions in order, each answered from the claim rows it cites (verdicts in the
-# sections below), then the headline figure: where units die.
-
-# %%
-show("abstract")
-headline = findings[(findings.section == "figure") & (findings.name == "dying")]
-for figure in headline.itertuples():
-    display(Image(filename=figure_paths[figure.name]))
-    display(Markdown(figure.caption))
-
-# %% [markdown]
-# ## Findings at a glance
-#
-# One line per claim row: its verdict, the measured number with its 95% interval over seeds (or
-# draws),
-# and the main caveat. Only rows of kind `claim` are reproductions; `contrast` rows show the other
-# side
-# of a claim, `sanity` rows check properties that hold by construction, and `benchmark` rows are
-# wall-clock timings on a shared machine. `inconclusive` means the data
-# cannot decide (too few trained nets, both arms at zero, or a budget too short for the reference
-# arm).
-# The sections below give each row's condition and rule.
-
-# %%
-show("glance")
-
-# %% [markdown]
-# ## The study
-
-# %%
-show("study")
-
-# %% [markdown]
-# ## Metrics
-
-# %%
-show("metrics")
-
-# %%
-show("probe_overcount")
-
-# %% [markdown]
-# ## Claims and verdicts
-#
-# Each claim of the three source texts and each published reference result, measured under the
-# condition stated (and how it differs from the source), with the published number or direction
-# ("second-hand" where it comes only from summaries), the measured mean and its 95% interval
-# over seeds (or draws), its p-value and adjusted p-value, and a verdict computed by the rule
-# written in the claim's docstring in
-# `deadunits/claims.py`. The same rows are in `results/tables/claims.csv`.
-
-# %%
-show("claims_overview")
-show("claims")
-
-# %% [markdown]
-# ## Findings
-
-# %%
-for figure in findings[findings.section == "figure"].itertuples():
+def draw(figure):
     display(Markdown(figure.title))
     display(Markdown(figure.caption))
-    display(Image(filename=figure_paths[figure.name]))
+    if figure.drawn:
+        display(Image(filename=figure_paths[figure.name]))
     if figure.text:
         display(Markdown(figure.text))
 
-# %% [markdown]
-# ## Provenance
 
 # %%
-show("provenance")
+show("abstract", "## In a minute")
+for figure in findings[(findings.section == "figure") & (findings.name == "dying")].itertuples():
+    draw(figure)
+
+# %%
+show("glance", "## Findings at a glance")
+show("cells", "## The study's cells")
+show("study", "## The study")
+show("metrics", "## Metrics")
+show("probe_overcount")
+
+# %%
+show("claims_overview", "## Claims and verdicts")
+show("claims")
+
+# %%
+figures_drawn = findings[findings.section == "figure"]
+if len(figures_drawn):
+    display(Markdown("## Findings"))
+for figure in figures_drawn.itertuples():
+    draw(figure)
+
+# %%
+show("provenance", "## Provenance")
 
 # %% [markdown]
 # ## Configuration used

@@ -31,6 +31,7 @@ papermill.execute_notebook(
     progress_bar=False,
 )
 html, _ = HTMLExporter(exclude_input=True, embed_images=True).from_notebook_node(
-    nbformat.read(snakemake.output.notebook, 4)
+    nbformat.read(snakemake.output.notebook, 4),
+    resources={"metadata": {"name": "deadunits report"}},
 )
 atomic_write(snakemake.output.html, lambda tmp: open(tmp, "w").write(html))

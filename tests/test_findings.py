@@ -9,7 +9,7 @@ import jupytext
 import numpy as np
 import pandas as pd
 
-from deadunits.figures import caption
+from deadunits.figures import caption, figure_fn
 from deadunits.findings import FINDINGS, findings_table, metrics
 from deadunits.tables import StudyTables
 
@@ -39,6 +39,12 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                     outcome=high_lr_outcome if lr == 1.0 else "trained",
                     dead_final=dead + 0.01,
                     dead_final_full=dead,
+                    inactive_final_full=dead,
+                    final_test_acc=0.9,
+                    epochs_to_target=3.0 if lr == 0.01 else np.nan,
+                    budget_epochs=10,
+                    layer_widths="8-8-8-8",
+                    optimizer="sgd",
                     code_version="abc",
                     machine="m",
                     torch_version="2",
@@ -102,11 +108,20 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
 CONFIG = {"figures": {"dead_vs_lr": {"experiment": "e"}, "activation_functions": {}}}
 
 
+def captions(config=CONFIG, claims=None):
+    """What the figures rule writes: each entry's caption."""
+    return {
+        name: caption(figure_fn(name, options), (options or {}).get("experiment"), claims)
+        for name, options in config["figures"].items()
+    }
+
+
 def test_findings_table_has_every_section_claim_group_and_figure():
-    table = findings_table(synthetic_tables(), CONFIG)
+    table = findings_table(synthetic_tables(), CONFIG, captions())
     assert table.section.tolist() == [
         "abstract",
         "glance",
+        "cells",
         "study",
         "metrics",
         "probe_overcount",
@@ -121,6 +136,7 @@ def test_findings_table_has_every_section_claim_group_and_figure():
     assert figures.caption["dead_vs_lr"] == caption("dead_vs_lr") and "learning rate" in caption(
         "dead_vs_lr"
     )
+    assert figures.drawn.all()
     assert figures.title["dead_vs_lr"] == "### Dead vs lr (experiment `e`)"
     assert figures.text["activation_functions"] == "", (
         "a figure without a finding function has no text"
@@ -140,7 +156,7 @@ def test_claims_overview_lists_configured_claims_without_rows_and_counts_only_cl
 
 def test_glance_has_one_line_per_row_claims_first():
     text, numbers = FINDINGS.get("glance")(synthetic_tables(), None)
-    lines = text.splitlines()[2:]
+    lines = text.split("|---|---|---|---|---|---|\n")[1].splitlines()
     assert (
         numbers["rows"] == 2
         and lines[0].startswith("| R6-sgd-d4 |")
@@ -248,7 +264,7 @@ def test_accuracy_finding_chooses_on_validation_not_test():
 
 
 def test_claim_groups_count_their_verdicts_and_leave_empty_caveats_blank():
-    table = findings_table(synthetic_tables(), CONFIG).set_index("name")
+    table = findings_table(synthetic_tables(), CONFIG, captions()).set_index("name")
     assert "**Verdicts: 1 reproduced.**" in table.text["R6"]
     assert "nan" not in table.text["glance"]
 
@@ -257,10 +273,7 @@ def test_abstract_cites_the_rows_it_states():
     text, numbers = FINDINGS.get("abstract")(synthetic_tables(), None)
     assert numbers == {"sentences": 1} and "50.0% (R6-sgd-d4: 1 reproduced)" in text
     empty = replace(synthetic_tables(), claims=synthetic_tables().claims.iloc[1:])
-    assert (
-        FINDINGS.get("abstract")(empty, None)[0]
-        == "This study configures none of the source texts' claims."
-    )
+    assert FINDINGS.get("abstract")(empty, None)[0] == "", "no question answered: left out"
 
 
 def test_metric_definitions_state_the_configured_thresholds():
@@ -268,3 +281,42 @@ def test_metric_definitions_state_the_configured_thresholds():
     text = " ".join(text.split())  # Markdown: a line break is a space
     assert "`dead_threshold` (0.0001)" in text and numbers["dead_threshold"] == 1e-4
     assert "τ = 0.1" in text, "an unset value states the default"
+
+
+def test_a_study_without_claims_leaves_their_sections_out():
+    no_claims = replace(
+        synthetic_tables(),
+        claims=synthetic_tables().claims.iloc[:0],
+        claims_status=synthetic_tables().claims_status.iloc[:0],
+    )
+    table = findings_table(no_claims, CONFIG, captions()).set_index("name")
+    assert (table.text[["abstract", "glance", "claims_overview"]] == "").all()
+    assert table.text["cells"] and table.text["study"], "the study's own sections stay"
+
+
+def test_the_cells_table_shows_each_cell_of_the_study():
+    text, numbers = FINDINGS.get("cells")(None, synthetic_tables().all_runs)
+    assert numbers == {"cells": 2, "experiments": 1}
+    assert "<code>e</code>: 2 cells, 16 of 16 nets trained (" in text
+    assert "| 0.01 | 8 of 8 | 5.0% | 5.0% | 90.0% | 3 |" in text
+    assert "| 1 | 8 of 8 | 50.0% | 50.0% | 90.0% | > budget |" in text, "never reached: censored"
+
+
+def test_a_figure_with_nothing_to_draw_says_why_and_has_no_sentence():
+    written = dict(captions(), dead_vs_lr="Not drawn: experiment 'e' has no trained nets.")
+    table = findings_table(synthetic_tables(), CONFIG, written).set_index("name")
+    assert not table.drawn["dead_vs_lr"] and table.text["dead_vs_lr"] == ""
+    assert table.caption["dead_vs_lr"].startswith("Not drawn: experiment 'e' has no trained")
+
+
+def test_a_caption_cites_its_source_only_where_the_claim_reads_that_experiment():
+    cited = "CS231n: 'as much as 40% can be dead'"
+    assert cited in caption("dead_vs_lr", "e", {"R6": {"experiments": ["e"]}})
+    assert cited not in caption("dead_vs_lr", "e", {"R6": {"experiments": ["other"]}})
+    assert cited not in caption("dead_vs_lr", "e", {})
+
+
+def test_dead_vs_lr_with_one_learning_rate_states_it_once():
+    runs = synthetic_tables().all_runs.query("lr == 0.01")
+    text, _ = FINDINGS.get("dead_vs_lr")(None, runs)
+    assert "relu: 5.0% at lr 0.01." in text and " to " not in text

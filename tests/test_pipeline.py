@@ -186,9 +186,9 @@ def relabel_claim_experiments(config):
         (more_dead_cost_seeds, {"dead_cost", "claims", "figures", "findings", "report"}),
         (redirect_figure, {"figures", "findings", "report"}),
         (drop_simulation_and_its_readers, {"claims", "figures", "findings", "report"}),
-        (relabel_claim_experiments, {"claims", "findings", "report"}),
+        (relabel_claim_experiments, {"claims", "figures", "findings", "report"}),
         (more_draws, {"simulate", "claims", "figures", "findings", "report"}),
-        (drop_claim, {"claims", "findings", "report"}),
+        (drop_claim, {"claims", "figures", "findings", "report"}),  # captions cite claims
         (more_revival_seeds, {"revival", "claims", "figures", "findings", "report"}),
     ],
 )

@@ -20,6 +20,7 @@ rule figures:
     params:
         figures=canonical(config.get("figures", {})),  # what it draws
         activations=canonical(config["activations"]),
+        claims=canonical(config.get("claims", {})),  # a caption cites a source its claims read
     log:
         "results/logs/figures.log",
     benchmark:

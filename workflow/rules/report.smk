@@ -7,6 +7,7 @@ rule findings:
         claims=rules.claims.output.claims,
         claims_status=rules.claims.output.status,
         **optional_tables(),
+        captions=rules.figures.output.captions,
         benchmarks=expand("results/benchmarks/train/{job}.tsv", job=JOBS),
         jobs=job_dirs(),
     output:
