@@ -462,3 +462,42 @@ def test_a_yaml_syntax_error_names_file_line_and_column(tmp_path):
         [sys.executable, "-m", "deadunits.preflight", str(TINY)], capture_output=True, text=True
     )
     assert good.stdout.strip() == f"{TINY}: 7 cells in 5 training jobs", good.stderr
+
+
+@pytest.mark.slow
+def test_a_study_of_ones_own_runs_only_what_it_needs_and_its_report_fits(tmp_path):
+    """No simulate:, revival: or dead_cost: section and no claims: only training, the tables,
+    figures and report run; the report shows the study's cells and leaves empty sections out."""
+    mine = {
+        "datasets": {"digits": {"fn": "digits"}},
+        "activations": {"relu": {"fn": "relu"}, "leaky": {"fn": "leaky_relu"}},
+        "inits": {"he": {"fn": "he_normal"}},
+        "defaults": {"epochs": 2, "probe_size": 128, "target": {"metric": "error", "value": 0.5}},
+        "experiments": {
+            "mine": {
+                "datasets": ["digits"],
+                "activations": "all",
+                "inits": ["he"],
+                "depths": [2],
+                "widths": [16],
+                "optimizers": {"sgd": [0.05]},
+                "seeds": 2,
+            }
+        },
+        "figures": {"dead_vs_lr": {"experiment": "mine"}, "prelu_slopes": {"experiment": "mine"}},
+    }
+    config = tmp_path / "mine.yaml"
+    config.write_text(yaml.safe_dump(mine))
+    result = snakemake(tmp_path, config=config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(subprocess.CompletedProcess([], 0, result.stdout + result.stderr))
+    needed = {"dataset", "train", "aggregate", "claims", "figures", "findings", "report", "all"}
+    assert set(jobs) - {"total"} == needed, "no simulate, activation_cost, revival or dead_cost"
+    html = (tmp_path / "report/report.html").read_text()
+    assert "<title>deadunits report</title>" in html
+    assert "The study’s cells" in html or "The study's cells" in html
+    for left_out in ("In a minute", "Findings at a glance", "Claims and verdicts", "CS231n"):
+        assert left_out not in html, left_out
+    assert "Not drawn: experiment 'mine' has no trained PReLU nets." in html
+    report = (tmp_path / "report/report.html").resolve()
+    assert f"deadunits: the report is {report}" in result.stdout + result.stderr
