@@ -409,19 +409,21 @@ def cells(t, runs):
         fixed = ", ".join(
             f"{k} {rows[k].iloc[0]}" for k in CELL_KEYS[1:] if k not in varies and k != "width"
         )
-        lines = [
-            "| " + " | ".join(f"{r[k]:g}" if k == "lr" else str(r[k]) for k in varies) + " | "
-            f"{r.trained} of {r.nets} | {r.dead:.1%} | {r.inactive:.1%} | {_pct(r.test_acc)} | "
-            f"{_epochs(r.epochs_to_target)} |"
-            for _, r in rows.iterrows()
-        ]
-        header = varies + ["trained", "dead", "inactive", "test accuracy", "epochs to target"]
-        parts.append(
+        shown = pd.DataFrame(
+            {
+                **{k: rows[k].map("{:g}".format) if k == "lr" else rows[k] for k in varies},
+                "trained": [f"{t} of {n}" for t, n in zip(rows.trained, rows.nets)],
+                "dead": rows.dead.map("{:.1%}".format),
+                "inactive": rows.inactive.map("{:.1%}".format),
+                "test accuracy": rows.test_acc.map(_pct),
+                "epochs to target": rows.epochs_to_target.map(_epochs),
+            }
+        )
+        parts.append(  # HTML inside <details>: a Markdown table there would not fold
             f"<details><summary><code>{experiment}</code>: {len(rows)} cells, "
-            f"{rows.trained.sum()} of {rows.nets.sum()} nets trained ({fixed})</summary>\n\n"
-            f"| {' | '.join(header)} |\n|{'---|' * len(header)}\n"
-            + "\n".join(lines)
-            + "\n\n</details>"
+            f"{rows.trained.sum()} of {rows.nets.sum()} nets trained ({fixed})</summary>\n"
+            + shown.to_html(index=False, border=0)
+            + "\n</details>"
         )
     return "\n\n".join(parts), dict(cells=len(table), experiments=table.experiment.nunique())
 

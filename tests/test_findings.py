@@ -2,6 +2,7 @@
 known, and the report template that only renders them."""
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -298,8 +299,14 @@ def test_the_cells_table_shows_each_cell_of_the_study():
     text, numbers = FINDINGS.get("cells")(None, synthetic_tables().all_runs)
     assert numbers == {"cells": 2, "experiments": 1}
     assert "<code>e</code>: 2 cells, 16 of 16 nets trained (" in text
-    assert "| 0.01 | 8 of 8 | 5.0% | 5.0% | 90.0% | 3 |" in text
-    assert "| 1 | 8 of 8 | 50.0% | 50.0% | 90.0% | > budget |" in text, "never reached: censored"
+    html = text.split("</summary>")[1]
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in html.split("<tr>")[1:]]
+    assert rows == [
+        ["0.01", "8 of 8", "5.0%", "5.0%", "90.0%", "3"],
+        ["1", "8 of 8", "50.0%", "50.0%", "90.0%", "&gt; budget"],  # never reached: censored
+    ]
+    header = re.findall(r"<th>(.*?)</th>", html)
+    assert header[0] == "lr", "only what varies within the experiment gets a column"
 
 
 def test_a_figure_with_nothing_to_draw_says_why_and_has_no_sentence():
