@@ -21,5 +21,18 @@ rule all:
         rules.report.output.html,
 
 
+onstart:
+    keep_copies("results/tables", "results/.kept/tables")
+
+
+onerror:
+    if restored := restore_missing("results/.kept/tables", "results/tables"):
+        print(
+            f"deadunits: a failed job had removed {', '.join(restored)}; they are back as they were "
+            "before this run. Fix the cause (the job's log above), then run snakemake again."
+        )
+
+
 onsuccess:
-    print(f"deadunits: the report is {Path(rules.report.output.html).resolve()}")
+    if Path(rules.report.output.html).exists():
+        print(f"deadunits: the report is {Path(rules.report.output.html).resolve()}")

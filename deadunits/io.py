@@ -3,6 +3,7 @@ stamping every row with where it came from (config entry, code version, machine)
 
 import os
 import platform
+import shutil
 import socket
 import subprocess
 from functools import cache
@@ -27,6 +28,33 @@ def atomic_write(path, write) -> None:
 
 def write_parquet(df: pd.DataFrame, path) -> None:
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def keep_copies(folder, kept) -> None:
+    """Hard-link (else copy) every file in ``folder`` into ``kept``, replacing what was there: the
+    tables as they are before a run, which Snakemake would delete if a job that rebuilds them
+    failed."""
+    kept = Path(kept)
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    for path in Path(folder).glob("*") if Path(folder).is_dir() else []:
+        if path.is_file():
+            try:
+                os.link(path, kept / path.name)
+            except OSError:
+                shutil.copy2(path, kept / path.name)
+
+
+def restore_missing(kept, folder) -> list:
+    """Put back into ``folder`` each file of ``kept`` that a failed job left missing; their
+    names."""
+    restored = []
+    Path(folder).mkdir(parents=True, exist_ok=True)  # Snakemake may remove an emptied folder
+    for path in sorted(Path(kept).glob("*")):
+        if not (Path(folder) / path.name).exists():
+            shutil.copy2(path, Path(folder) / path.name)
+            restored.append(path.name)
+    return restored
 
 
 def repair_command(path) -> str:

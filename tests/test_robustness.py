@@ -201,6 +201,39 @@ def test_damaged_results_file_stops_before_any_work(small_run, tmp_path):
         target.write_bytes(good)
 
 
+def test_damaged_table_is_rebuilt_by_the_printed_command(small_run):
+    workdir, config = small_run
+    table = workdir / "results/tables/runs.parquet"
+    good = pd.read_parquet(table)
+    table.write_bytes(table.read_bytes()[:100])
+    result = run(workdir, config, "--until", "aggregate")
+    command = "rm results/tables/runs.parquet && snakemake --forcerun aggregate"
+    assert result.returncode != 0 and f"`{command}`" in result.stdout + result.stderr
+    table.unlink()
+    fixed = run(workdir, config, "--until", "aggregate", "--forcerun", "aggregate")
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert pd.read_parquet(table).equals(good)
+
+
+def test_a_failing_aggregate_leaves_the_tables_as_they_were(small_run):
+    """Snakemake deletes a failed job's outputs; the workflow puts the tables back."""
+    workdir, config = small_run
+    tables = workdir / "results/tables"
+    before = {path.name: path.read_bytes() for path in tables.glob("*")}
+    cell = workdir / "results/train/collapse/abs1d/relu/he/adam/s0-19/d4-w2/runs.parquet"
+    good = cell.read_bytes()
+    pd.DataFrame({"x": [1]}).to_parquet(cell)  # readable, but not a runs table
+    try:
+        result = run(workdir, config, "--until", "aggregate", "--forcerun", "aggregate")
+        assert result.returncode != 0
+        assert "they are back as they were before this run" in result.stdout + result.stderr
+        assert {path.name: path.read_bytes() for path in tables.glob("*")} == before
+    finally:
+        cell.write_bytes(good)
+    again = run(workdir, config, "--until", "aggregate")
+    assert again.returncode == 0, again.stderr[-2000:]
+
+
 def test_missing_optional_dataset_file_is_named_before_any_job(tmp_path):
     def use_idx(c):
         c["datasets"]["fashion"] = {

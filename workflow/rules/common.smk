@@ -7,7 +7,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from deadunits.figures import figure_fn
-from deadunits.io import check_readable
+from deadunits.io import check_readable, keep_copies, restore_missing
 from deadunits.preflight import plan, tables_needed
 from deadunits.study import ConfigError, canonical, cell_cost, init_for, resolve_config, training_jobs
 
