@@ -10,7 +10,9 @@ experiment's jobs.
 """
 
 import copy
+import hashlib
 import itertools
+import json
 import re
 from pathlib import Path
 
@@ -83,6 +85,13 @@ def merged(base: dict, overlay: dict) -> dict:
         both = isinstance(value, dict) and isinstance(out.get(key), dict)
         out[key] = merged(out[key], value) if both else value
     return out
+
+
+def digest(value) -> str:
+    """A short fingerprint of a config part, for a rule's rerun trigger: a change reruns the rule,
+    and the dry run's reason line stays one line instead of printing the part twice."""
+    text = json.dumps(canonical(value), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def canonical(value):

@@ -18,6 +18,7 @@ import torch
 from deadunits import TrainSettings, save_stack, train_stack
 from deadunits.datasets import read_dataset
 from deadunits.io import atomic_write, provenance, write_parquet
+from deadunits.study import plan_cells, training_jobs
 from deadunits.trainer import keep_freed_memory, resolve_device, stack_members
 
 startup_s = (
@@ -111,12 +112,13 @@ data = read_dataset(snakemake.input.data).to(
     device
 )  # once per job: train_stack's own .to(device) is then a no-op
 job_dir = Path(snakemake.output[0])
+cells = training_jobs(plan_cells(snakemake.config))[snakemake.wildcards.job]
 job_timing = {
     "startup_s": startup_s,
     "load_s": time.perf_counter() - load_started,
-    "cells": len(snakemake.params.cells),
+    "cells": len(cells),
 }
-for cell_id, cell in snakemake.params.cells.items():
+for cell_id, cell in cells.items():
     for part, seconds in train_cell(
         cell_id, cell, data, device, job_dir / cell_id.rsplit("/", 1)[1]
     ).items():

@@ -10,7 +10,7 @@ rule claims:
         claims=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
         status="results/tables/claims_status.csv",
     params:
-        claims=canonical(config.get("claims", {})),  # reruns when a claim entry changes
+        claims=digest(config.get("claims", {})),  # reruns when a claim entry changes
     log:
         "results/logs/claims.log",
     script:

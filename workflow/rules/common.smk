@@ -9,7 +9,7 @@ from snakemake.utils import validate
 from deadunits.figures import figure_fn
 from deadunits.io import check_readable, keep_copies, restore_missing
 from deadunits.preflight import plan, tables_needed
-from deadunits.study import ConfigError, canonical, cell_cost, init_for, resolve_config, training_jobs
+from deadunits.study import ConfigError, canonical, digest, cell_cost, init_for, resolve_config, training_jobs
 
 # config.yaml, a config of its own (--configfile), or an overlay of config.yaml (extends:)
 study = resolve_config(config, Path(workflow.basedir) / "config.yaml")
@@ -45,9 +45,10 @@ check_readable([f for t in TABLES for f in cell_files(f"{t}.parquet")] + [f"resu
 
 
 def train_resources(wildcards):
-    """Per-job memory and runtime for cluster executors, scaled by the size of the job's largest and all its cells."""
+    """Per-job memory and runtime for cluster executors, from the job's largest and all its cells:
+    about twice the peak memory and ten times the time measured on a CPU (docs/performance.md)."""
     gflop = [cell_cost(cell) / 1e9 for cell in JOBS[wildcards.job].values()]
-    return {"mem_mb": 2000 + int(max(gflop) * 2), "runtime": 10 + int(sum(gflop) / 600)}
+    return {"mem_mb": 1000 + int(max(gflop) / 2), "runtime": 10 + int(sum(gflop) / 600)}
 
 
 def followup_params(section):

@@ -18,9 +18,9 @@ rule figures:
         svg=[f"results/figures/{name}.svg" for name in config.get("figures", {})],
         captions=[f"results/figures/{name}.rst" for name in config.get("figures", {})],
     params:
-        figures=canonical(config.get("figures", {})),  # what it draws
-        activations=canonical(config["activations"]),
-        claims=canonical(config.get("claims", {})),  # a caption cites a source its claims read
+        figures=digest(config.get("figures", {})),  # what it draws
+        activations=digest(config["activations"]),
+        claims=digest(config.get("claims", {})),  # a caption cites a source its claims read
     log:
         "results/logs/figures.log",
     benchmark:

@@ -13,9 +13,9 @@ rule findings:
     output:
         findings="results/tables/findings.csv",
     params:
-        figures=canonical(config.get("figures", {})),  # what its sentences read
-        claims=canonical(config.get("claims", {})),
-        defaults=canonical(config.get("defaults", {})),
+        figures=digest(config.get("figures", {})),  # what its sentences read
+        claims=digest(config.get("claims", {})),
+        defaults=digest(config.get("defaults", {})),
         timings=[f"{job}/timing.json" for job in job_dirs()],
     log:
         "results/logs/findings.log",
@@ -34,7 +34,7 @@ rule report:
         notebook="results/report/report.ipynb",
         html="report/report.html",
     params:
-        config=canonical(config),  # the report prints the whole config
+        config=digest(config),  # the report prints the whole config
     log:
         "results/logs/report.log",
     script:

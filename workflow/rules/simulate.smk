@@ -13,7 +13,7 @@ if "simulate" in config:
             born_dead=report(OPTIONAL_TABLES["born_dead"], caption="../report/born_dead_table.rst", category="Tables"),
             lengths=OPTIONAL_TABLES["lengths"],
         params:
-            spec=canonical(config["simulate"]),  # reruns when the section changes
+            spec=digest(config["simulate"]),  # reruns when the section changes
         log:
             "results/logs/simulate.log",
         benchmark:
@@ -29,7 +29,7 @@ rule activation_cost:
     output:
         cost=OPTIONAL_TABLES["cost"],
     params:
-        activations=canonical(config["activations"]),  # the activations it times
+        activations=digest(config["activations"]),  # the activations it times
     log:
         "results/logs/activation_cost.log",
     threads: workflow.cores  # alone on the machine: other jobs would skew the timings

@@ -19,7 +19,7 @@ rule train:
     output:
         directory("results/train/{job}"),
     params:
-        cells=lambda wildcards: JOBS[wildcards.job],
+        cells=lambda wildcards: digest(JOBS[wildcards.job]),  # the script plans its cells again
     log:
         "results/logs/train/{job}.log",
     benchmark:
