@@ -501,3 +501,12 @@ def test_a_study_of_ones_own_runs_only_what_it_needs_and_its_report_fits(tmp_pat
     assert "Not drawn: experiment 'mine' has no trained PReLU nets." in html
     report = (tmp_path / "report/report.html").resolve()
     assert f"deadunits: the report is {report}" in result.stdout + result.stderr
+
+
+def test_the_readme_study_is_complete_and_valid():
+    """The README's "Your own study" config, as printed, passes every check and plans its grid."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("# my_study.yaml\n")[1].split("```")[0]
+    study = resolve_config(yaml.safe_load(block), DEFAULT)
+    validate(study, str(SCHEMA))
+    assert len(training_jobs(plan(study))) == 2  # one job per activation: depths 4 and 8
