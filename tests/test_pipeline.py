@@ -107,6 +107,8 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     for name in config["figures"]:
         assert (tiny_run / f"results/figures/{name}.png").stat().st_size > 5000
         assert (tiny_run / f"results/figures/{name}.svg").exists()
+        rst = (tiny_run / f"results/figures/{name}.rst").read_text()
+        assert not re.search(r"(?<!\\)\|", rst), "RST reads |x| as a substitution (--report)"
     html = (tiny_run / "report/report.html").read_text()
     assert html.count("data:image/png;base64") >= len(config["figures"]), "figures embedded"
     assert "def show(" not in html, "the notebook's code is hidden"
