@@ -16,15 +16,21 @@ class StackedSGD:
     (``loss_weight``) and PyTorch's fused SGD kernel runs with lr=1: one pass over memory per
     parameter. The kernel is called directly: ``torch.optim.SGD`` gives the same numbers but imports
     torch._dynamo on its first step, a start-up cost in every training job.
-    A stopped (diverged) model gets its gradient and momentum zeroed, so it never moves again.
+    Weight decay adds lr * weight_decay * p to that scaled gradient (one more pass), as PyTorch
+    adds weight_decay * p before its lr. A stopped (diverged) model gets its gradient and momentum
+    zeroed, so it never moves again.
     """
 
     def __init__(self, params, lrs, settings):
         self.params, self.loss_weight, self.momentum = list(params), lrs, float(settings.momentum)
+        self.decay = lrs * float(settings.weight_decay)
         self.buffers = None  # momentum buffers, filled by the first step
 
     def step(self, active):
         grads = [p.grad for p in self.params]
+        if bool(self.decay.any()):
+            for p, g in zip(self.params, grads):
+                g.add_(per_model(self.decay, p) * p.detach())
         if not bool(active.all()):  # a diverged model's gradients may be NaN
             for i, (p, g) in enumerate(zip(self.params, grads)):
                 stopped = per_model(~active, p)
@@ -50,10 +56,14 @@ class StackedSGD:
 
 class StackedAdam:
     """Adam (PyTorch's definition) with one learning rate per model; stopped models get no
-    update."""
+    update. Weight decay is PyTorch's Adam's (an L2 term in the gradient) or, with
+    ``decoupled``, AdamW's (the weights shrink by lr * weight_decay before the step)."""
+
+    decoupled = False
 
     def __init__(self, params, lrs, settings):
         self.params, self.lrs, self.betas = list(params), lrs, settings.betas
+        self.eps, self.weight_decay = float(settings.eps), float(settings.weight_decay)
         self.loss_weight = torch.ones_like(lrs)
         self.first = [torch.zeros_like(p) for p in self.params]
         self.second = [torch.zeros_like(p) for p in self.params]
@@ -65,10 +75,18 @@ class StackedAdam:
         rate = self.lrs * active
         for p, m, v in zip(self.params, self.first, self.second):
             g = torch.where(per_model(active, p), p.grad, 0.0)
+            if self.weight_decay and self.decoupled:
+                p.data.mul_(1 - per_model(rate, p) * self.weight_decay)
+            elif self.weight_decay:
+                g = g + per_model(active, p) * self.weight_decay * p.detach()
             m.lerp_(g, 1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v / (1 - b2**self.t)).sqrt_().add_(1e-8)
+            denom = (v / (1 - b2**self.t)).sqrt_().add_(self.eps)
             p.data.addcdiv_(per_model(rate, p) * m, denom, value=-1 / (1 - b1**self.t))
 
 
-OPTIMIZERS = {"sgd": StackedSGD, "adam": StackedAdam}
+class StackedAdamW(StackedAdam):
+    decoupled = True
+
+
+OPTIMIZERS = {"sgd": StackedSGD, "adam": StackedAdam, "adamw": StackedAdamW}

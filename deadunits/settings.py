@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass, field
 
-OPTIMIZER_NAMES = ("sgd", "adam")  # deadunits/optimizers.py implements each
+OPTIMIZER_NAMES = ("sgd", "adam", "adamw")  # deadunits/optimizers.py implements each
 
 
 @dataclass
@@ -13,9 +13,11 @@ class TrainSettings:
 
     epochs: int = 10
     batch_size: int = 64
-    optimizer: str = "sgd"  # "sgd" (with momentum) or "adam"
-    momentum: float = 0.9
-    betas: tuple = (0.9, 0.999)
+    optimizer: str = "sgd"  # "sgd" (with momentum), "adam", or "adamw" (decoupled weight decay)
+    momentum: float = 0.9  # sgd
+    betas: tuple = (0.9, 0.999)  # adam, adamw
+    eps: float = 1e-8  # adam, adamw
+    weight_decay: float = 0.0  # sgd and adam: an L2 term in the gradient; adamw: decoupled
     target: dict = field(default_factory=lambda: {"metric": "error", "value": 0.1})
     probe_size: int = 512  # training examples (the first ones, fixed) that the unit probes look at
     dead_threshold: float = 1e-3  # a unit is dead when |phi'(z)| is below this on every input
@@ -35,6 +37,8 @@ class TrainSettings:
             raise ValueError(
                 f"target metric {self.target.get('metric')!r}; expected 'error' or 'loss'"
             )
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay = {self.weight_decay}; expected a number >= 0")
         for name in ("epochs", "batch_size", "probe_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} = {getattr(self, name)}; expected a positive integer")

@@ -265,7 +265,7 @@ def train_stack(
     runs = summarise_runs(curves, layers)
     runs.insert(1, "lr", lr_of)
     runs.insert(2, "seed", seed_of)
-    runs = runs.assign(**stepper.run_columns(s.epochs))
+    runs = runs.assign(weight_decay=float(s.weight_decay), **stepper.run_columns(s.epochs))
     baseline = data.constant_baseline()
     runs["outcome"] = run_outcomes(
         runs.diverged, runs.final_train_loss, 1 - runs.final_train_acc, baseline

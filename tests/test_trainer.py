@@ -163,18 +163,31 @@ def test_epoch_digest_of_a_known_trace():
     assert stepper.epochs_to_target.isnan().all() and stepper.trace == []
 
 
-@pytest.mark.parametrize("kind", ["sgd", "adam"])
-def test_stacked_optimizer_matches_torch_optim(kind):
+@pytest.mark.parametrize(
+    "kind, hyper, reference",
+    [
+        ("sgd", {}, lambda p: torch.optim.SGD(p, lr=0.03, momentum=0.9)),
+        (
+            "sgd",
+            {"weight_decay": 0.1, "momentum": 0.5},
+            lambda p: torch.optim.SGD(p, lr=0.03, momentum=0.5, weight_decay=0.1),
+        ),
+        ("adam", {}, lambda p: torch.optim.Adam(p, lr=0.03)),
+        (
+            "adam",
+            {"weight_decay": 0.1, "betas": (0.8, 0.99), "eps": 1e-6},
+            lambda p: torch.optim.Adam(p, lr=0.03, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+        ),
+        ("adamw", {"weight_decay": 0.1}, lambda p: torch.optim.AdamW(p, lr=0.03, weight_decay=0.1)),
+    ],
+)
+def test_stacked_optimizer_matches_torch_optim(kind, hyper, reference):
     gen = torch.Generator().manual_seed(0)
     start = torch.randn(2, 5, 3, generator=gen)
     ours, theirs = start.clone().requires_grad_(), start[1].clone().requires_grad_()
-    settings = TrainSettings(optimizer=kind)
+    settings = TrainSettings(optimizer=kind, **hyper)
     opt = OPTIMIZERS[kind]([ours], torch.tensor([0.1, 0.03]), settings)
-    ref = (
-        torch.optim.SGD([theirs], lr=0.03, momentum=0.9)
-        if kind == "sgd"
-        else torch.optim.Adam([theirs], lr=0.03)
-    )
+    ref = reference([theirs])
     for _ in range(5):
         g = torch.randn(5, 3, generator=gen)
         # model 0 diverged: NaN grads, no update; the trainer scales each model's loss by
