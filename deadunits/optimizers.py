@@ -9,6 +9,10 @@ def per_model(mask, p):
     return mask.view((-1,) + (1,) * (p.dim() - 1))
 
 
+def _position(params, param) -> int:
+    return next(i for i, p in enumerate(params) if p is param)
+
+
 class StackedSGD:
     """SGD with momentum (PyTorch's definition) and one learning rate per model.
 
@@ -25,6 +29,11 @@ class StackedSGD:
         self.params, self.loss_weight, self.momentum = list(params), lrs, float(settings.momentum)
         self.decay = lrs * float(settings.weight_decay)
         self.buffers = None  # momentum buffers, filled by the first step
+
+    def clear_state(self, param, index):
+        """Forget the momentum of ``param[index]`` (a recycled unit starts afresh)."""
+        if self.buffers:
+            self.buffers[_position(self.params, param)][index] = 0.0
 
     def step(self, active):
         grads = [p.grad for p in self.params]
@@ -68,6 +77,11 @@ class StackedAdam:
         self.first = [torch.zeros_like(p) for p in self.params]
         self.second = [torch.zeros_like(p) for p in self.params]
         self.t = 0
+
+    def clear_state(self, param, index):
+        """Forget both moments of ``param[index]`` (a recycled unit starts afresh)."""
+        i = _position(self.params, param)
+        self.first[i][index], self.second[i][index] = 0.0, 0.0
 
     def step(self, active):
         self.t += 1

@@ -28,6 +28,8 @@ class ProbeRecorder:
         self.y_probe = data.y_train[: settings.probe_size]
         self.prelus = [a for a in model.acts if isinstance(a, StackedPReLU)]
         self.curves, self.layers = [], []
+        # units recycled by an intervention since the last probe, (hidden layers, models)
+        self.recycled = torch.zeros(len(model.acts), model.n_models, dtype=torch.long)
         self.init_inactive = self.ever_inactive = self.ever_revived = None
         self.seconds, self.examples = (
             0.0,
@@ -147,6 +149,7 @@ class ProbeRecorder:
             if name != "inactive_mask"
         }
         columns.update(histories, grad_norm_mean=grad_mean[:depth], grad_norm_max=grad_max[:depth])
+        columns["recycled"], self.recycled = self.recycled, torch.zeros_like(self.recycled)
         for name in ("inactive_full", "dead_full"):
             columns[name] = full.get(name, torch.full((depth, k), math.nan))
         columns["prelu_slope"] = (

@@ -4,6 +4,7 @@
 from dataclasses import dataclass, field
 
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw")  # deadunits/optimizers.py implements each
+INTERVENTION_NAMES = ("redo", "shrink_perturb")  # deadunits/interventions.py implements each
 
 
 @dataclass
@@ -26,6 +27,9 @@ class TrainSettings:
         100.0  # a step "explodes" when a layer's gradient norm exceeds this x its norm at init
     )
     ema: float = 0.9  # smoothing of the minibatch metric that decides steps_to_target
+    # during training, every ``every`` steps: {fn: redo, every: 500, tau: 0.0} or
+    # {fn: shrink_perturb, every: 500, shrink: 0.8, noise: 0.01}; None: no intervention
+    intervention: dict | None = None
     probe_epochs: str | list = (
         "log"  # "log": 0, 1, 2, 4, 8, ... and the last; "all"; or a list of epochs
     )
@@ -37,6 +41,13 @@ class TrainSettings:
             raise ValueError(
                 f"target metric {self.target.get('metric')!r}; expected 'error' or 'loss'"
             )
+        if self.intervention is not None:
+            fn, every = self.intervention.get("fn"), self.intervention.get("every")
+            if fn not in INTERVENTION_NAMES or not (isinstance(every, int) and every >= 1):
+                raise ValueError(
+                    f"intervention {self.intervention!r}; expected fn one of {INTERVENTION_NAMES} "
+                    "and every: a number of steps >= 1"
+                )
         if not self.weight_decay >= 0:
             raise ValueError(f"weight_decay = {self.weight_decay}; expected a number >= 0")
         for name in ("epochs", "batch_size", "probe_size"):

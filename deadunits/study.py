@@ -21,6 +21,7 @@ import yaml
 from deadunits.activations import check_activation
 from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
+from deadunits.interventions import options_of
 from deadunits.settings import TrainSettings
 
 
@@ -155,7 +156,8 @@ def init_for(config: dict, init: str, activation: str | None) -> dict:
 
 def settings_for(config: dict, experiment: dict) -> dict:
     merged = {**config.get("defaults", {}), **experiment.get("settings", {})}
-    TrainSettings(**merged)  # raises on impossible values
+    if TrainSettings(**merged).intervention:  # raises on impossible values
+        options_of(merged["intervention"])
     return merged
 
 
@@ -164,7 +166,10 @@ def plan_cells(config: dict) -> dict:
     check_registries(config)
     cells = {}
     for exp_name, exp in config["experiments"].items():
-        settings = settings_for(config, exp)
+        settings = {}
+        _check(
+            f"experiments.{exp_name}.settings", lambda: settings.update(settings_for(config, exp))
+        )
         datasets = _names(exp_name, "datasets", exp["datasets"], config["datasets"])
         activations = _names(exp_name, "activations", exp["activations"], config["activations"])
         inits = _names(exp_name, "inits", exp["inits"], config["inits"])

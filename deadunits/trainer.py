@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from deadunits.datasets import Dataset
+from deadunits.interventions import INTERVENTIONS, options_of
 from deadunits.losses import loss_and_error, shared_targets
 from deadunits.optimizers import OPTIMIZERS
 from deadunits.outcomes import run_outcomes, summarise_runs
@@ -192,6 +193,15 @@ class Stepper:
         return {name: values.cpu().numpy() for name, values in columns.items()}
 
 
+def _intervention(settings, model, optimizer, x_probe, init, seeds):
+    """The settings' intervention as ``fn(step, active) -> recycled units``, or None."""
+    if settings.intervention is None:
+        return None
+    options = options_of(settings.intervention)
+    fn = INTERVENTIONS.get(settings.intervention["fn"])
+    return lambda step, active: fn(model, optimizer, x_probe, init, seeds, step, active, **options)
+
+
 @dataclass
 class StackResult:
     model: StackedMLP
@@ -237,6 +247,7 @@ def train_stack(
     stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
     recorder.record(0, stepper.active, None, None, init_grad, init_grad, whole_set=True)
     data_generators = [model_generators(seed)[1] for seed in seed_of]
+    intervene = _intervention(s, model, stepper.optimizer, recorder.x_probe, init, seed_of)
     probe_epochs = set(s.probe_schedule())
     n_train, train_s, validate_s, started = len(data.x_train), 0.0, 0.0, time.perf_counter()
     for epoch in range(1, s.epochs + 1):
@@ -247,6 +258,8 @@ def train_stack(
         for first in range(0, n_train, s.batch_size):
             idx = order[:, first : first + s.batch_size]
             stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
+            if intervene and stepper.step_count % s.intervention["every"] == 0:
+                recorder.recycled += intervene(stepper.step_count, stepper.active)
         train_s += time.perf_counter() - epoch_started
         validate_started = time.perf_counter()
         epoch_stats = stepper.end_epoch()

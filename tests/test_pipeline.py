@@ -270,6 +270,12 @@ def test_schema_rejects_bad_values(edit, message):
             "figures.curves_b: unknown figure 'loss_curve'",
         ),
         (
+            lambda c: c["experiments"]["grid"].update(
+                settings={"intervention": {"fn": "redo", "every": 5, "tua": 0.1}}
+            ),
+            "experiments.grid.settings: intervention 'redo' takes no argument 'tua'",
+        ),
+        (
             lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
             "experiments.grid.widths: [8, 4, 2] gives 3 hidden layers, "
             "but depths are [2, 4]; add 3 to depths",
