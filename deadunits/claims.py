@@ -287,7 +287,7 @@ def collapse_to_constant(t):
     second-hand 0.29, else partly); widths 3/5/10 ``ci_within(0.6, 0.1)`` / ``ci_above(0.1)`` /
     ``ci_below(0.01)``. Inconclusive when an arm's collapse rate still moves between half the
     budget and the end (``_collapse_budget``; for the arms compared with He, only a rising rate)."""
-    runs = t.runs.assign(collapsed=lambda r: (r.outcome != "trained").astype(float))
+    runs = t.runs.assign(collapsed=lambda r: r.outcome != "trained")  # a rate: booleans
     relu, rows = runs[runs.activation == "relu"], []
     he = relu[(relu.init == "he") & (relu.width == 2)]
     if he.empty:
@@ -1067,7 +1067,7 @@ def poor_init_explodes(t):
     for (act, lr), r in runs.groupby(["activation", "lr"]):
         if not {"he", "he_x3"} <= set(r.init):
             continue
-        bad = r.assign(unstable=(r.diverged | (r.exploding_steps > 0)).astype(float))
+        bad = r.assign(unstable=r.diverged.astype(bool) | (r.exploding_steps > 0))
         x3 = bad[bad.init == "he_x3"]
         bounded = act in ("tanh", "sigmoid")
         what = (

@@ -20,7 +20,7 @@ from deadunits.registry import Registry
 from deadunits.stats import at_best_lr, mean_ci
 
 FIGURES = Registry("figure")
-CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' intervals over seeds
+CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' t-intervals over seeds
 
 
 class NothingToDraw(ValueError):
@@ -366,7 +366,7 @@ def revival(tables, config, experiment):
         col="units",
         kind="bar",
         height=3.2,
-        errorbar=lambda shares: mean_ci(shares, rate=False)[1:3],  # shares of units, not 0/1 runs
+        **CI,
     )
     grid.map_dataframe(sns.stripplot, x="activation", y="value", color="k", size=3)
     grid.set_axis_labels("", "killed units that fire again")
@@ -488,7 +488,7 @@ def collapse(tables, config, experiment):
         col="when",
         row="width",
         kind="bar",
-        **CI,
+        errorbar=lambda shares: mean_ci(shares, rate=True)[1:3],  # rates of 0/1 runs
         height=2.8,
         aspect=1.3,
     )

@@ -29,7 +29,8 @@ finding = FINDINGS.register
 
 def ci(values, fmt="{:.1%}"):
     """'mean [low, high] (n=..)' of a series, its 95% interval over seeds (``mean_ci``)."""
-    mean, low, high, n = mean_ci(pd.Series(values).astype(float))
+    values = pd.Series(values)
+    mean, low, high, n = mean_ci(values if values.dtype == bool else values.astype(float))
     if n == 0:
         return "n/a"
     if n == 1:

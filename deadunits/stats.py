@@ -17,19 +17,21 @@ def _finite(values) -> np.ndarray:
     return x[~np.isnan(x)]
 
 
-def is_rate(x: np.ndarray) -> bool:
-    """True for per-run 0/1 outcomes, whose mean is a rate."""
-    return len(x) > 0 and bool(np.isin(x, (0.0, 1.0)).all())
+def is_rate(values) -> bool:
+    """True for per-run outcomes given as booleans (collapsed, diverged), whose mean is a rate. A
+    share of units that happens to be 0 in every run is not one: it is told by the type, not the
+    values."""
+    return np.asarray(values).dtype == bool
 
 
 def mean_ci(values, level: float = LEVEL, rate: bool | None = None):
-    """(mean, low, high, n) of the non-NaN ``values``: a Student-t interval, or for 0/1 values the
-    exact Clopper-Pearson interval of the rate (``rate`` None: told by the values; False: never,
-    for a ratio that can be exactly 1). One value has no interval."""
+    """(mean, low, high, n) of the non-NaN ``values``: a Student-t interval, or for per-run
+    outcomes (booleans; or ``rate`` True) the exact Clopper-Pearson interval of the rate. One value
+    has no interval."""
     x = _finite(values)
     if len(x) == 0:
         return np.nan, np.nan, np.nan, 0
-    if is_rate(x) if rate is None else rate:
+    if is_rate(values) if rate is None else rate:
         ci = stats.binomtest(int(x.sum()), len(x)).proportion_ci(level, method="exact")
         return x.mean(), ci.low, ci.high, len(x)
     if len(x) == 1:
@@ -46,7 +48,7 @@ def p_beyond(values, null: float, direction: str) -> float:
     alternative = {"above": "greater", "below": "less"}[direction]
     if len(x) == 0:
         return np.nan
-    if is_rate(x) and 0 < null < 1:
+    if is_rate(values) and 0 < null < 1:
         return stats.binomtest(int(x.sum()), len(x), null, alternative=alternative).pvalue
     if len(x) < 2 or np.ptp(x) == 0:
         beyond = x.mean() > null if direction == "above" else x.mean() < null
@@ -72,7 +74,8 @@ def summarise(df: pd.DataFrame, by: list, metrics: list) -> pd.DataFrame:
         row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
         row["n"] = len(group)
         for metric in metrics:
-            mean, low, high, _ = mean_ci(group[metric].astype(float))
+            values = group[metric]
+            mean, low, high, _ = mean_ci(values if values.dtype == bool else values.astype(float))
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
         rows.append(row)
     return pd.DataFrame(rows)

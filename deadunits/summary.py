@@ -40,7 +40,8 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     the mean and 95% t-interval over seeds of every summary metric over its trained runs only
     (``n``); ``n_untrained`` and ``n_diverged`` count the runs left out. A cell without a trained
     run keeps its row, with NaN metrics."""
-    working = trained(runs).astype({m: float for m in SUMMARY_METRICS})
+    working = trained(runs)  # booleans (born dead, collapsed) stay rates: Clopper-Pearson
+    working = working.astype({m: float for m in SUMMARY_METRICS if working[m].dtype != bool})
     counts = runs.groupby(CELL_KEYS).outcome.value_counts().unstack(fill_value=0)
     counts = (
         counts.reindex(columns=["untrained", "diverged"], fill_value=0)
