@@ -598,7 +598,7 @@ def dead_fraction_at_high_lr(t):
         working = trained(grid)
         counts = working.groupby("lr").size().reindex(sorted(grid.lr.unique()), fill_value=0)
         per_lr = ", ".join(f"{lr:g}: {n}" for lr, n in counts.items())
-        lr = too_high(grid)
+        lr, why = too_high(grid)
         at_lr = grid[grid.lr == lr]
         where = f"relu, {optimizer}, depth {depth}"
         rows.append(
@@ -606,7 +606,7 @@ def dead_fraction_at_high_lr(t):
                 claim_id=f"R6-{optimizer}-d{depth}",
                 text=text,
                 source=source,
-                condition=f"{where}, lr {lr:g} (the lowest where fewer than half the nets train; "
+                condition=f"{where}, lr {lr:g} ({why}; "
                 f"trained per lr {per_lr}), all nets: dead fraction on the whole training set; "
                 f"{by_outcome(at_lr)}",
                 expected=">= 0.4 at high lr",

@@ -274,10 +274,16 @@ def _cite(rows, fmt="{:.1%}") -> str:
     of the rows it comes from (the count alone for rows that are not counted)."""
     kind = rows.kind.iloc[0]
     verdicts = group_verdict(rows) if kind == "claim" else f"{kind}, not counted"
+
+    def number(r):  # a median beyond the budget is a lower bound
+        return ("at least " if r.get("bound") == "lower" else "") + fmt.format(r.measured)
+
     if len(rows) == 1:
-        return f"{fmt.format(rows.measured.iloc[0])} ({rows.claim_id.iloc[0]}: {verdicts})"
+        return f"{number(rows.iloc[0])} ({rows.claim_id.iloc[0]}: {verdicts})"
     top = rows.loc[rows.measured.abs().idxmax()]
-    span = f"{fmt.format(rows.measured.min())} to {fmt.format(rows.measured.max())}"
+    span = (
+        f"{number(rows.loc[rows.measured.idxmin()])} to {number(rows.loc[rows.measured.idxmax()])}"
+    )
     return (
         f"{span}, the most in {top.claim_id} ({rows.group.iloc[0]}, {len(rows)} rows: {verdicts})"
     )
@@ -310,8 +316,9 @@ ABSTRACT = [
         "claim",
         "{:+.3f}",
         "**What does a dead unit cost?** "
-        "Re-initialising the dead units of nets that failed at a high learning rate changes their "
-        "final training error by {} against training them on as they are.",
+        "Re-initialising the dead units of nets left untrained by a high learning rate changes "
+        "their final training error by {} against training them on as they are (diverged nets "
+        "are not in this row).",
     ),
     (
         "S-dead-cost",
@@ -319,7 +326,7 @@ ABSTRACT = [
         "contrast",
         "{:+.4f}",
         "Ablating the units dead on the training "
-        "set of nets that trained changes their test error by {}: a dead unit is lost capacity.",
+        "set of nets that trained changes their test error by {}.",
     ),
     (
         "S-leak-revives",
@@ -343,7 +350,7 @@ ABSTRACT = [
         "claim",
         "{:.2f}",
         "**Does ReLU converge faster?** Tanh or sigmoid over ReLU, "
-        "median steps to the training target: {}.",
+        "Kaplan-Meier median epochs to the training target: {}.",
     ),
     (
         "S-cost",
@@ -421,21 +428,23 @@ def cells(t, runs):
             }
         )
         parts.append(  # HTML inside <details>: a Markdown table there would not fold
-            f"<details><summary><code>{experiment}</code>: {len(rows)} cells, "
+            f"<details><summary><code>{experiment}</code>: {len(rows)} conditions in "
+            f"{_cell_of(runs[runs.experiment == experiment]).nunique()} cells, "
             f"{rows.trained.sum()} of {rows.nets.sum()} nets trained ({fixed})</summary>\n"
             + shown.to_html(index=False, border=0)
             + "\n</details>"
         )
-    return "\n\n".join(parts), dict(cells=len(table), experiments=table.experiment.nunique())
+    return "\n\n".join(parts), dict(conditions=len(table), experiments=table.experiment.nunique())
 
 
 CELLS = """\
-Per cell (one learning rate of one grid point, over its seeds): how many nets trained, the mean
+Per condition (one learning rate of one cell; a cell trains every learning rate of one grid point
+as one stack), over its seeds: how many nets trained, the mean
 share of hidden units dead and inactive on the whole training set after training over all its nets
 (each outcome; a diverged net at its last finite step), the mean test accuracy of its trained nets,
 and the Kaplan-Meier median epochs to the target over all its nets (a net that never reaches it is
-censored; "> budget" when the median lies beyond it). Open an experiment to see its cells; the
-line names what its cells share."""
+censored; "> budget" when the median lies beyond it). Open an experiment to see its conditions;
+the line names what they share."""
 
 
 def _pct(value):
@@ -559,11 +568,14 @@ def dying(t, r):
     for (optimizer, depth), g in r.groupby(["optimizer", "depth"]):
         mean = g.groupby("lr").dead_final_full.mean()
         at_40 = mean[mean >= 0.4]
-        reach = f"40% from lr {at_40.index.min():g}" if len(at_40) else f"at most {mean.max():.1%}"
-        top = g[g.lr == too_high(g)]
+        reach = (
+            f"40% first at lr {at_40.index.min():g}" if len(at_40) else f"at most {mean.max():.1%}"
+        )
+        lr, why = too_high(g)
+        top = g[g.lr == lr]
         parts.append(
             f"{optimizer}, depth {depth}: the mean over all nets reaches {reach}; at lr "
-            f"{top.lr.iloc[0]:g}, the lowest where most fail: {by_outcome(top)}"
+            f"{lr:g} ({why}): {by_outcome(top)}"
         )
     text = "Dead fraction on the whole training set, by outcome: " + "; ".join(parts) + "."
     dead = r[r.dead_final_full >= 0.4]
@@ -581,8 +593,8 @@ def dying(t, r):
         text += (
             f" In the {len(dead)} of {len(r)} nets that end at least 40% dead, the first probe "
             f"after init (epoch {first.epoch.min()}) already finds {by_epoch.iloc[0]:.1%} of "
-            f"their units dead on the probe set ({by_epoch.iloc[-1]:.1%} at the last); the layer "
-            "most dead then, by depth: "
+            f"their units dead on the probe set ({final_layers(layers).dead.mean():.1%} at each "
+            "net's last); the layer most dead then, by depth: "
             + ", ".join(
                 f"{d}: layer {w['idxmax'][1]} ({w['max']:.0%})" for d, w in worst.iterrows()
             )
@@ -799,7 +811,7 @@ def length_variance(t, r):
 @finding("activation_cost")
 def activation_cost(t, r):
     cost = t.cost.dropna(subset=["relative_to_relu"]).sort_values("relative_to_relu")
-    return "Relative to ReLU, mean [95% CI over rounds]: " + ", ".join(
+    return "Relative to ReLU, ratio of median times [95% t-interval over processes]: " + ", ".join(
         f"{c.activation} {c.relative_to_relu:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]"
         for c in cost.itertuples()
     ) + ".", dict(zip(cost.activation, cost.relative_to_relu))

@@ -98,12 +98,15 @@ def by_outcome(nets, metric="dead_final_full"):
     )
 
 
-def too_high(grid) -> float:
-    """The lowest learning rate of a grid at which fewer than half the nets train (the lr is "too
-    high" by its outcome, never by the dead fraction judged there); else the grid's highest."""
-    trains = (grid.outcome == "trained").groupby(grid.lr).mean()
-    failing = trains[trains < 0.5]
-    return failing.index.min() if len(failing) else grid.lr.max()
+def too_high(grid) -> tuple:
+    """(lr, why): the lowest learning rate of a grid at which fewer than half the nets train (the
+    lr is "too high" by its outcome, never by the dead fraction judged there); else the grid's
+    highest, and ``why`` says which."""
+    trains = trained(grid).groupby("lr").size().reindex(grid.lr.unique(), fill_value=0)
+    failing = trains[trains < 0.5 * grid.groupby("lr").size()]
+    if len(failing):
+        return failing.index.min(), "the lowest where fewer than half the nets train"
+    return grid.lr.max(), "the highest tried: at least half the nets train at every lr"
 
 
 def cell_glance(runs: pd.DataFrame) -> pd.DataFrame:

@@ -21,11 +21,11 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
     """Two cells of 8 seeds (lr 0.01 and 1.0) of one experiment, with the tables the findings
     read."""
     rows = []
-    for lr, dead in ((0.01, 0.05), (1.0, dead_at_high_lr)):
+    for i, (lr, dead) in enumerate(((0.01, 0.05), (1.0, dead_at_high_lr))):
         for seed in range(8):
             rows.append(
                 dict(
-                    run_id=f"e/d/relu/he/sgd/d4-w8/s0-7/lr{lr}/m{seed}",
+                    run_id=f"e/d/relu/he/sgd/s0-7/d4-w8/m{8 * i + seed}",  # one cell, two lrs
                     experiment="e",
                     dataset="d",
                     activation="relu",
@@ -297,8 +297,8 @@ def test_a_study_without_claims_leaves_their_sections_out():
 
 def test_the_cells_table_shows_each_cell_of_the_study():
     text, numbers = FINDINGS.get("cells")(None, synthetic_tables().all_runs)
-    assert numbers == {"cells": 2, "experiments": 1}
-    assert "<code>e</code>: 2 cells, 16 of 16 nets trained (" in text
+    assert numbers == {"conditions": 2, "experiments": 1}
+    assert "<code>e</code>: 2 conditions in 1 cells, 16 of 16 nets trained (" in text
     html = text.split("</summary>")[1]
     rows = [re.findall(r"<td>(.*?)</td>", row) for row in html.split("<tr>")[1:]]
     assert rows == [
