@@ -670,6 +670,7 @@ def test_length_claim_fits_only_cells_the_draws_can_show():
     assert check("R8", {"lengths": exact.assign(measurable=False)}) == []
 
 
+@pytest.mark.slow  # times in separate processes
 def test_activation_cost_is_relative_to_relu():
     cost = activation_cost(
         {"relu": {"fn": "relu"}, "elu": {"fn": "elu"}}, shape=(4, 64, 64), rounds=3, processes=3

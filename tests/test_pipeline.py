@@ -12,6 +12,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
+from deadunits.preflight import main as preflight_main
 from deadunits.preflight import plan
 from deadunits.study import ConfigError, resolve_config, training_jobs
 
@@ -459,17 +460,13 @@ def test_numbers_written_like_1e_minus_3_are_numbers():
     validate(study, str(SCHEMA))
 
 
-def test_a_yaml_syntax_error_names_file_line_and_column(tmp_path):
+def test_a_yaml_syntax_error_names_file_line_and_column(tmp_path, capsys):
     bad = tmp_path / "mine.yaml"
     bad.write_text("experiments:\n  grid: {datasets: [digits\n  x: 1\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "deadunits.preflight", str(bad)], capture_output=True, text=True
-    )
-    assert out.returncode != 0 and f"{bad}:3:4: not valid YAML" in out.stderr, out.stderr
-    good = subprocess.run(
-        [sys.executable, "-m", "deadunits.preflight", str(TINY)], capture_output=True, text=True
-    )
-    assert good.stdout.strip() == f"{TINY}: 7 cells in 5 training jobs", good.stderr
+    with pytest.raises(SystemExit, match=re.escape(f"{bad}:3:4: not valid YAML")):
+        preflight_main(str(bad))  # python -m deadunits.preflight mine.yaml
+    preflight_main(str(TINY))
+    assert capsys.readouterr().out.strip() == f"{TINY}: 7 cells in 5 training jobs"
 
 
 @pytest.mark.slow
