@@ -40,8 +40,11 @@ def fresh_draw(model, init: dict, seed: int, step: int) -> list:
 def dormant_units(model, x, tau: float) -> list:
     """Per hidden layer, (K, units) True where a unit's mean |activation| over ``x`` is at most
     ``tau`` times its layer's mean (docs/metrics.md, "dormant")."""
+    training = model.training
+    model.eval()  # BatchNorm: its running statistics, as the net predicts
     with torch.no_grad():
         _, hidden = model(x, keep=True)
+    model.train(training)
     scores = [h.abs().mean(2) for _, h in hidden]
     return [score <= tau * score.mean(1, keepdim=True) for score in scores]
 

@@ -15,6 +15,7 @@ from torch import nn
 from deadunits.activations import build_activation, export_activation
 from deadunits.inits import build_init
 from deadunits.io import atomic_write
+from deadunits.norms import NORMS
 
 
 def model_generators(seed: int):
@@ -39,19 +40,48 @@ def hidden_widths(depth: int, width) -> list:
     return widths
 
 
+class ResidualBlock(nn.Module):
+    """h + alpha * act(norm(linear(h))): one hidden layer of an exported residual net."""
+
+    def __init__(self, *layers: nn.Module, alpha: float):
+        super().__init__()
+        self.branch, self.alpha = nn.Sequential(*layers), alpha
+
+    def forward(self, h):
+        return h + self.alpha * self.branch(h)
+
+
 class StackedMLP(nn.Module):
     """``depth`` hidden layers of ``width`` units (one number, or one per layer), then a linear
-    output layer, for ``n_models`` models."""
+    output layer, for ``n_models`` models. ``norm`` (a name in deadunits/norms.py) normalizes each
+    hidden layer's pre-activations before its activation; ``residual`` (a branch scale alpha, or
+    None) makes every hidden layer after the first whose width equals its input's a residual
+    block h + alpha * act(norm(W h + b))."""
 
     def __init__(
-        self, in_dim: int, out_dim: int, depth: int, width, activation: dict, n_models: int
+        self,
+        in_dim: int,
+        out_dim: int,
+        depth: int,
+        width,
+        activation: dict,
+        n_models: int,
+        norm: str = "none",
+        residual: float | None = None,
     ):
         super().__init__()
         if n_models < 1:
             raise ValueError(f"need n_models >= 1, got {n_models}")
         self.widths = hidden_widths(depth, width)
         dims = [in_dim] + self.widths + [out_dim]
-        self.activation_spec = dict(activation)
+        self.activation_spec, self.norm, self.residual = dict(activation), norm, residual
+        self.norms = nn.ModuleList(
+            [] if norm == "none" else [NORMS.get(norm)(n_models, w) for w in self.widths]
+        )
+        self.skips = [
+            residual is not None and layer > 0 and dims[layer] == dims[layer + 1]
+            for layer in range(len(self.widths))
+        ]
         self.weights = nn.ParameterList(
             nn.Parameter(torch.empty(n_models, o, i)) for i, o in zip(dims, dims[1:])
         )
@@ -86,21 +116,29 @@ class StackedMLP(nn.Module):
             )
             if layer == len(self.acts):
                 return (z, hidden) if keep else z
-            h = self.acts[layer](z)
+            if self.norms:
+                z = self.norms[layer](z)
+            a = self.acts[layer](z)
+            h = h + self.residual * a if self.skips[layer] else a
             if keep:
-                hidden.append((z, h))
+                hidden.append((z, a))  # a unit's pre-activation is its activation's input
 
     def export(self, i: int) -> nn.Sequential:
-        """Model ``i`` as a plain ``nn.Sequential`` of ``nn.Linear`` and activation modules."""
+        """Model ``i`` as a plain ``nn.Sequential`` of ``nn.Linear``, norm and activation modules
+        (``ResidualBlock`` for a residual layer), in eval mode."""
         layers = []
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
             linear = nn.Linear(w.shape[2], w.shape[1])
             linear.weight.data.copy_(w.detach()[i])
             linear.bias.data.copy_(b.detach()[i])
-            layers.append(linear)
-            if layer < len(self.acts):
-                layers.append(export_activation(self.acts[layer], i))
-        return nn.Sequential(*layers).to(w.device)
+            if layer == len(self.acts):
+                layers.append(linear)
+                break
+            block = [linear] + ([self.norms[layer].export(i)] if self.norms else [])
+            block.append(export_activation(self.acts[layer], i))
+            skip = self.skips[layer]
+            layers += [ResidualBlock(*block, alpha=self.residual)] if skip else block
+        return nn.Sequential(*layers).to(w.device).eval()
 
 
 LAYOUT = "models-out-in"  # how save_stack stores weights; load_model refuses any other
@@ -116,6 +154,8 @@ def save_stack(path, model: StackedMLP, initial_state: dict, meta: dict) -> None
         width=model.widths,
         activation=model.activation_spec,
         n_models=model.n_models,
+        norm=model.norm,
+        residual=model.residual,
     )
     final = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     saved = {"arch": arch, "initial": initial_state, "final": final, "meta": meta, "layout": LAYOUT}

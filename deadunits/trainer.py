@@ -68,13 +68,19 @@ def gather(rows, idx):
 
 def init_grad_norms(model, data, batch_size):
     """Gradient norms at init on a fixed batch: the first ``batch_size`` training examples, the
-    same for all models."""
+    same for all models; a training-mode forward that leaves BatchNorm's running statistics as
+    they were."""
+    kept = [b.clone() for b in model.buffers()]
+    model.train()
     model.zero_grad(set_to_none=False)
     out = model(data.x_train[:batch_size])
     loss, _ = loss_and_error(
         out, shared_targets(data.y_train[:batch_size], model.n_models), data.is_regression
     )
     loss.sum().backward()
+    with torch.no_grad():
+        for buffer, value in zip(model.buffers(), kept):
+            buffer.copy_(value)
     return layer_grad_norms(model).detach()
 
 
@@ -193,6 +199,18 @@ class Stepper:
         return {name: values.cpu().numpy() for name, values in columns.items()}
 
 
+def _steps(model, stepper, data, order, settings, intervene, recorder):
+    """One epoch of optimizer steps, in training mode, with the intervention every N steps; the
+    model is left in eval mode for validation and probes."""
+    model.train()
+    for first in range(0, len(data.x_train), settings.batch_size):
+        idx = order[:, first : first + settings.batch_size]
+        stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
+        if intervene and stepper.step_count % settings.intervention["every"] == 0:
+            recorder.recycled += intervene(stepper.step_count, stepper.active)
+    model.eval()
+
+
 def _intervention(settings, model, optimizer, x_probe, init, seeds):
     """The settings' intervention as ``fn(step, active) -> recycled units``, or None."""
     if settings.intervention is None:
@@ -225,16 +243,22 @@ def train_stack(
     device="cpu",
     log=None,
     start: dict | None = None,
+    norm: str = "none",
+    residual: float | None = None,
 ) -> StackResult:
     """Train every (lr, seed) pair as one stack; returns the model and per-run/epoch/layer tables.
     ``start`` is a stack's state dict to train on from instead of the init (parameters it lacks,
-    such as PReLU slopes after a ReLU net, keep their init)."""
+    such as PReLU slopes after a ReLU net, keep their init). ``norm`` and ``residual``: see
+    ``StackedMLP``; the model is in training mode for its steps only, so BatchNorm's probes,
+    validation and test use its running statistics."""
     device, s, stack_started = resolve_device(device), settings, time.perf_counter()
     lr_of, seed_of = stack_members(lrs, seeds)
     bad = [lr for lr in lr_of if not lr > 0]
     if bad:
         raise ValueError(f"learning rate {bad[0]} must be > 0")
-    model = StackedMLP(data.in_dim, data.out_dim, depth, width, activation, len(seed_of))
+    model = StackedMLP(
+        data.in_dim, data.out_dim, depth, width, activation, len(seed_of), norm, residual
+    )
     model.initialise(init, seed_of)
     if start is not None:
         model.load_state_dict(start, strict=False)
@@ -245,6 +269,7 @@ def train_stack(
     recorder = ProbeRecorder(model, data, s)
     init_grad = init_grad_norms(model, data, s.batch_size)
     stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
+    model.eval()
     recorder.record(0, stepper.active, None, None, init_grad, init_grad, whole_set=True)
     data_generators = [model_generators(seed)[1] for seed in seed_of]
     intervene = _intervention(s, model, stepper.optimizer, recorder.x_probe, init, seed_of)
@@ -255,11 +280,7 @@ def train_stack(
         order = torch.stack([torch.randperm(n_train, generator=g) for g in data_generators]).to(
             device
         )
-        for first in range(0, n_train, s.batch_size):
-            idx = order[:, first : first + s.batch_size]
-            stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
-            if intervene and stepper.step_count % s.intervention["every"] == 0:
-                recorder.recycled += intervene(stepper.step_count, stepper.active)
+        _steps(model, stepper, data, order, s, intervene, recorder)
         train_s += time.perf_counter() - epoch_started
         validate_started = time.perf_counter()
         epoch_stats = stepper.end_epoch()
