@@ -195,10 +195,16 @@ def row(
 
 
 def paired(
-    runs, column, value_a, value_b, metric, keys=("dataset", "depth", "width", "lr", "seed")
+    runs,
+    column,
+    value_a,
+    value_b,
+    metric,
+    keys=("dataset", "depth", "width", "norm", "residual", "lr", "seed"),
 ):
     """metric(a) - metric(b) for runs that differ only in ``column``, matched on ``keys`` (same
-    seed)."""
+    seed; the keys a table has)."""
+    keys = [k for k in keys if k in runs.columns]
     a = runs[runs[column] == value_a].set_index(list(keys))[metric].astype(float)
     b = runs[runs[column] == value_b].set_index(list(keys))[metric].astype(float)
     return (a - b).dropna()

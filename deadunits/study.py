@@ -22,6 +22,7 @@ from deadunits.activations import check_activation
 from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
 from deadunits.interventions import options_of
+from deadunits.norms import NORMS
 from deadunits.settings import TrainSettings
 
 
@@ -181,11 +182,12 @@ def plan_cells(config: dict) -> dict:
             datasets,
             activations,
             inits,
+            architectures(exp_name, exp),
             exp["optimizers"].items(),
             shapes(exp_name, exp),
             seed_blocks,
         )
-        for dataset, activation, init, (optimizer, lrs), widths, (lo, hi) in grid:
+        for dataset, activation, init, (norm, residual), (optimizer, lrs), widths, (lo, hi) in grid:
             depth, label = len(widths), widths_label(widths)
             key = dict(
                 experiment=exp_name,
@@ -196,11 +198,15 @@ def plan_cells(config: dict) -> dict:
                 depth=depth,
                 width=max(widths),
                 layer_widths=label,
+                norm=norm,
+                residual=residual,
                 seeds=f"{lo}-{hi}",
             )
             shape = f"w{widths[0]}" if len(set(widths)) == 1 else f"w{label}"
+            arch = init + (f"+{norm}" if norm != "none" else "")
+            arch += f"+res{residual}" if residual != "plain" else ""
             cell_id = (
-                f"{exp_name}/{dataset}/{activation}/{init}/{optimizer}/s{lo}-{hi}/d{depth}-{shape}"
+                f"{exp_name}/{dataset}/{activation}/{arch}/{optimizer}/s{lo}-{hi}/d{depth}-{shape}"
             )
             cells[cell_id] = canonical(
                 dict(
@@ -221,6 +227,16 @@ def plan_cells(config: dict) -> dict:
     if not cells:
         raise ConfigError("the config plans no training job: every experiment's grid is empty")
     return cells
+
+
+def architectures(exp_name: str, exp: dict) -> list:
+    """(norm, residual) pairs of an experiment: ``norms`` (names in deadunits/norms.py, or none)
+    and ``residual`` (plain, or a branch scale alpha), each a list; by default a plain net."""
+    norms, residuals = exp.get("norms", ["none"]), exp.get("residual", ["plain"])
+    for norm in norms:
+        if norm != "none":
+            _check(f"experiments.{exp_name}.norms", lambda: NORMS.get(norm))
+    return [(n, r if r == "plain" else f"{float(r):g}") for n in norms for r in residuals]
 
 
 def training_jobs(cells: dict) -> dict:

@@ -15,6 +15,8 @@ CELL_KEYS = [
     "depth",
     "width",
     "layer_widths",
+    "norm",
+    "residual",
     "optimizer",
     "lr",
 ]

@@ -58,6 +58,8 @@ def train_cell(cell_id, cell, data, device, out):
             settings=TrainSettings(**cell["settings"]),
             device=device,
             log=logging.info,
+            norm=cell["key"]["norm"],
+            residual=None if cell["key"]["residual"] == "plain" else float(cell["key"]["residual"]),
         )
     except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded, then the study goes on
         logging.exception("cell failed")

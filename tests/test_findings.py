@@ -45,6 +45,8 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                     epochs_to_target=3.0 if lr == 0.01 else np.nan,
                     budget_epochs=10,
                     layer_widths="8-8-8-8",
+                    norm="none",
+                    residual="plain",
                     optimizer="sgd",
                     code_version="abc",
                     machine="m",

@@ -59,8 +59,12 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     runs = pd.read_parquet(tiny_run / "results/tables/runs.parquet")
     config = yaml.safe_load(TINY.read_text())
     assert (
-        len(runs) == 2 * 1 * 2 * 2 * 2 + 1 * 3 * 1 * 20
-    )  # grid: acts x inits x depths x lrs x seeds; collapse
+        len(runs) == 2 * 1 * 2 * 2 * 2 + 2 + 1 * 3 * 1 * 20
+    )  # grid: acts x inits x depths x lrs x seeds; arch; collapse
+    arch = runs[runs.experiment == "arch"]
+    assert set(arch.norm) == {"batchnorm"} and set(arch.residual) == {"0.5"}
+    assert arch.run_id.str.startswith("arch/digits/relu/he+batchnorm+res0.5/sgd/").all()
+    assert set(runs[runs.experiment == "grid"].norm) == {"none"}
     for column in [
         "experiment",
         "dataset",
@@ -466,7 +470,7 @@ def test_a_yaml_syntax_error_names_file_line_and_column(tmp_path, capsys):
     with pytest.raises(SystemExit, match=re.escape(f"{bad}:3:4: not valid YAML")):
         preflight_main(str(bad))  # python -m deadunits.preflight mine.yaml
     preflight_main(str(TINY))
-    assert capsys.readouterr().out.strip() == f"{TINY}: 7 cells in 5 training jobs"
+    assert capsys.readouterr().out.strip() == f"{TINY}: 8 cells in 6 training jobs"
 
 
 @pytest.mark.slow
@@ -515,3 +519,17 @@ def test_the_readme_study_is_complete_and_valid():
     study = resolve_config(yaml.safe_load(block), DEFAULT)
     validate(study, str(SCHEMA))
     assert len(training_jobs(plan(study))) == 2  # one job per activation: depths 4 and 8
+
+
+def test_adding_a_norm_or_residual_plans_only_its_cells():
+    config = resolve_config(yaml.safe_load(TINY.read_text()), DEFAULT)
+    before = set(plan(config))
+    config["experiments"]["grid"].update(norms=["none", "layernorm"], residual=["plain", 0.25])
+    after = set(plan(config))
+    assert before <= after, "existing cells keep their ids: nothing is retrained"
+    new = sorted(after - before)
+    assert len(new) == 3 * sum(c.startswith("grid/") for c in before)
+    assert "grid/digits/relu/he+layernorm+res0.25/sgd/s0-1/d2-w16" in new
+    config["experiments"]["grid"]["norms"] = ["groupnorm"]
+    with pytest.raises(ConfigError, match="experiments.grid.norms: unknown norm 'groupnorm'"):
+        plan(config)

@@ -340,6 +340,8 @@ def test_run_outcomes_and_summary_use_trained_nets_only():
             depth=2,
             width=4,
             layer_widths="4x2",
+            norm="none",
+            residual="plain",
             optimizer="sgd",
             lr=[0.1] * 4 + [1.0] * 2,
             seed=[0, 1, 2, 3, 0, 1],
