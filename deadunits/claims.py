@@ -1097,6 +1097,48 @@ def poor_init_explodes(t):
     return rows
 
 
+FIX_SOURCES = "He et al. 2016 (residual); Ioffe & Szegedy 2015 (BatchNorm); Ba et al. 2016"
+
+
+@claim("F3", activations=["relu"])
+def fixes_at_depth(t):
+    """In the deepest nets, each fix (a norm before the activation, a residual branch scale, or
+    both) against the plain net of the same init, each arm at its lr with the best validation
+    accuracy, paired by seed, over all nets whatever their outcome: F3-train-<arm> (final
+    training error, fix minus plain) and F3-dead-<arm> (dead fraction on the whole training set,
+    fix minus plain). Rule for both: ``below_zero`` (the fix trains better and keeps more units
+    alive, as the literature has it for residual and normalized deep nets)."""
+    runs = t.runs[(t.runs.activation == "relu") & (t.runs.depth == t.runs.depth.max())]
+    runs = runs.assign(arm=runs.norm + "/" + runs.residual, train_error=1 - runs.final_train_acc)
+    best = on_validation(runs, by=("init", "arm"))
+    rows, depth = [], runs.depth.max()
+    for (init, arm), fix in best[best.arm != "none/plain"].groupby(["init", "arm"]):
+        plain = best[(best.init == init) & (best.arm == "none/plain")]
+        if plain.empty:
+            continue
+        for name, column, what in (
+            ("train", "train_error", "final training error"),
+            ("dead", "dead_final_full", "dead fraction on the whole training set"),
+        ):
+            diff = (fix.set_index("seed")[column] - plain.set_index("seed")[column]).dropna()
+            rows.append(
+                row(
+                    claim_id=f"F3-{name}-{arm.replace('/', '-')}",
+                    text=f"{arm} lets deep ReLU nets train and keeps their units alive",
+                    source=FIX_SOURCES,
+                    condition=f"relu, {init}, depth {depth}: {what}, {arm} (lr "
+                    f"{fix.lr.iloc[0]:g}) minus plain (lr {plain.lr.iloc[0]:g}), each at its lr "
+                    f"best on validation, paired by seed; means {fix[column].mean():.3f} and "
+                    f"{plain[column].mean():.3f}",
+                    expected="< 0",
+                    values=diff,
+                    rule=below_zero,
+                    caveat="an MLP on 8x8 digits, not the sources' conv nets on ImageNet",
+                )
+            )
+    return rows
+
+
 @claim("UvA", activations=["relu"], inits=["torch_default", "he"])
 def default_init_kills_deep_units(t):
     """PyTorch's default Linear init leaves deep ReLU units dead before training (UvA tutorial 3):

@@ -25,6 +25,8 @@ BASE = dict(
     lr=0.1,
     activation="relu",
     init="he",
+    norm="none",
+    residual="plain",
     outcome="trained",
     diverged=False,
     failed=False,
@@ -62,7 +64,8 @@ def runs(*groups, seeds=SEEDS):
                 **{k: v[seed] if isinstance(v, list) else v for k, v in group.items()},
             )
             r["run_id"] = (
-                f"{r['activation']}/{r['init']}/d{r['depth']}/w{r['width']}/lr{r['lr']}/{seed}"
+                f"{r['activation']}/{r['init']}+{r['norm']}+{r['residual']}/d{r['depth']}/"
+                f"w{r['width']}/lr{r['lr']}/{seed}"
             )
             rows.append(r)
     return pd.DataFrame(rows)
@@ -782,3 +785,31 @@ def test_an_arm_still_escaping_collapse_is_judged_but_a_rising_one_is_not():
     ].run_id
     rising["runs"].loc[rising["runs"].run_id.isin(survivors[:5]), "outcome"] = "untrained"
     assert verdicts("R2", rising)["R2-rai"] == "inconclusive", "nets still collapsing"
+
+
+@pytest.mark.parametrize(
+    "fix_error, fix_dead, train_verdict, dead_verdict",
+    [
+        (0.1, 0.05, "reproduced", "reproduced"),
+        (0.6, 0.05, "not reproduced", "reproduced"),
+        (0.1, 0.5, "reproduced", "not reproduced"),
+    ],
+)
+def test_a_fix_at_depth_is_judged_against_the_plain_net_paired_by_seed(
+    fix_error, fix_dead, train_verdict, dead_verdict
+):
+    """Each arm at its lr best on validation: the plain net's lr 0.01 (its lr 0.1 fits the
+    training set better but validates worse), the fix's lr 0.1."""
+    deep = dict(depth=32, width=64)
+    plain = [
+        dict(deep, lr=0.01, final_train_acc=spread(0.6), dead_final_full=spread(0.3)),
+        dict(deep, lr=0.1, final_val_acc=0.5, final_train_acc=0.99, dead_final_full=0.0),
+    ]
+    fix = dict(deep, norm="batchnorm", lr=0.1, final_train_acc=spread(1 - fix_error))
+    fix.update(dead_final_full=spread(fix_dead))
+    slow = dict(fix, lr=0.01, final_val_acc=0.5)
+    rows = {r["claim_id"]: r for r in check("F3", {"runs": runs(*plain, fix, slow)})}
+    assert set(rows) == {"F3-train-batchnorm-plain", "F3-dead-batchnorm-plain"}
+    assert rows["F3-train-batchnorm-plain"]["verdict"] == train_verdict
+    assert rows["F3-dead-batchnorm-plain"]["verdict"] == dead_verdict
+    assert "(lr 0.1) minus plain (lr 0.01)" in rows["F3-dead-batchnorm-plain"]["condition"]
