@@ -1124,7 +1124,8 @@ def fixes_at_depth(t):
             rows.append(
                 row(
                     claim_id=f"F3-{name}-{arm.replace('/', '-')}",
-                    text=f"{arm} lets deep ReLU nets train and keeps their units alive",
+                    text="a residual branch or a norm lets deep ReLU nets train and keeps their "
+                    "units alive",
                     source=FIX_SOURCES,
                     condition=f"relu, {init}, depth {depth}: {what}, {arm} (lr "
                     f"{fix.lr.iloc[0]:g}) minus plain (lr {plain.lr.iloc[0]:g}), each at its lr "

@@ -353,6 +353,15 @@ ABSTRACT = [
         "Kaplan-Meier median epochs to the training target: {}.",
     ),
     (
+        "F3",
+        "^F3-train",
+        "claim",
+        "{:+.3f}",
+        "**Which fixes work?** At depth 32, against the plain net (each at its lr best on "
+        "validation), a norm, a residual branch or both change the final training error by {}",
+    ),
+    ("F3", "^F3-dead", "claim", "{:+.3f}", "and the dead fraction by {}."),
+    (
         "S-cost",
         ".",
         "benchmark",
