@@ -29,8 +29,8 @@ def write_config(path, edit=None):
 
 
 def collapse_only(config):
-    """The tiny config without its 'grid' experiment (and the figures and claims that read it)."""
-    config["experiments"].pop("grid")
+    """The tiny config's collapse experiment alone (and the figures and claims that read it)."""
+    config["experiments"] = {"collapse": config["experiments"]["collapse"]}
     config["figures"] = {"collapse": {"experiment": "collapse"}}
     config["claims"] = {"R2": {"experiments": ["collapse"]}}
 
