@@ -27,7 +27,7 @@ class StackedSGD:
 
     def __init__(self, params, lrs, settings):
         self.params, self.loss_weight, self.momentum = list(params), lrs, float(settings.momentum)
-        self.decay = lrs * float(settings.weight_decay)
+        self.decay = lrs * float(settings.weight_decay) if settings.weight_decay else None
         self.buffers = None  # momentum buffers, filled by the first step
 
     def clear_state(self, param, index):
@@ -37,7 +37,7 @@ class StackedSGD:
 
     def step(self, active):
         grads = [p.grad for p in self.params]
-        if bool(self.decay.any()):
+        if self.decay is not None:
             for p, g in zip(self.params, grads):
                 g.add_(per_model(self.decay, p) * p.detach())
         if not bool(active.all()):  # a diverged model's gradients may be NaN
