@@ -20,6 +20,7 @@ from deadunits.registry import Registry
 from deadunits.stats import at_best_lr, mean_ci
 
 FIGURES = Registry("figure")
+CS231N = ("R6", "CS231n: 'as much as 40% can be dead' (claim R6).")  # the dashed 40% line
 CI = dict(errorbar=lambda values: mean_ci(values)[1:3])  # the claims' t-intervals over seeds
 
 
@@ -300,7 +301,7 @@ def grad_norms(tables, config, experiment):
     return grid.figure
 
 
-@figure("dead_vs_lr", cites=("R6", "CS231n: 'as much as 40% can be dead' (claim R6)."))
+@figure("dead_vs_lr", cites=CS231N)
 def dead_vs_lr(tables, config, experiment):
     """Final dead fraction (no gradient on the whole training set) of the trained nets against
     learning rate, dashed at 40%; a learning rate at which no net trained has no point."""
@@ -316,7 +317,7 @@ def dead_vs_lr(tables, config, experiment):
     return ax.figure
 
 
-@figure("dying", cites=("R6", "CS231n: 'as much as 40% can be dead' (claim R6)."))
+@figure("dying", cites=CS231N)
 def dying(tables, config, experiment):
     """Where ReLU units die: each net's dead fraction (no gradient on the whole training set; a
     diverged net at its last finite step) against learning rate, one panel per optimizer and depth,

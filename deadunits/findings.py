@@ -29,8 +29,7 @@ finding = FINDINGS.register
 
 def ci(values, fmt="{:.1%}"):
     """'mean [low, high] (n=..)' of a series, its 95% interval over seeds (``mean_ci``)."""
-    values = pd.Series(values)
-    mean, low, high, n = mean_ci(values if values.dtype == bool else values.astype(float))
+    mean, low, high, n = mean_ci(values)
     if n == 0:
         return "n/a"
     if n == 1:

@@ -9,6 +9,7 @@ intervention in a stack as alone. Each returns the units it recycled, (hidden la
 import numpy as np
 import torch
 
+from deadunits import probes
 from deadunits.inits import build_init
 from deadunits.registry import Registry
 
@@ -45,8 +46,7 @@ def dormant_units(model, x, tau: float) -> list:
     with torch.no_grad():
         _, hidden = model(x, keep=True)
     model.train(training)
-    scores = [h.abs().mean(2) for _, h in hidden]
-    return [score <= tau * score.mean(1, keepdim=True) for score in scores]
+    return [probes.dormant_units(h, tau) for _, h in hidden]
 
 
 @INTERVENTIONS.register("redo")

@@ -13,7 +13,7 @@ LEVEL = 0.95
 
 
 def _finite(values) -> np.ndarray:
-    x = np.asarray(values, dtype=float)
+    x = pd.Series(values).astype(float).to_numpy()  # booleans, objects and pandas NA alike
     return x[~np.isnan(x)]
 
 
@@ -74,8 +74,7 @@ def summarise(df: pd.DataFrame, by: list, metrics: list) -> pd.DataFrame:
         row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
         row["n"] = len(group)
         for metric in metrics:
-            values = group[metric]
-            mean, low, high, _ = mean_ci(values if values.dtype == bool else values.astype(float))
+            mean, low, high, _ = mean_ci(group[metric])
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -115,26 +115,22 @@ def cell_glance(runs: pd.DataFrame) -> pd.DataFrame:
     """The report's table of the study's cells: per cell (CELL_KEYS), its nets and how many
     trained, the mean dead and inactive share on the whole training set over all its nets (each
     outcome), the mean test accuracy of its trained nets, and the Kaplan-Meier median epochs to
-    the target over all its nets."""
-    keys = runs[CELL_KEYS].astype(str).agg("|".join, axis=1)
-    grouped = runs.assign(is_trained=runs.run_id.isin(trained(runs).run_id)).groupby(
-        keys, sort=False
-    )
+    the target over all its nets (``convergence_table``)."""
+    is_trained = runs.run_id.isin(trained(runs).run_id)
     table = (
-        grouped[CELL_KEYS]
-        .first()
-        .assign(
-            nets=grouped.size(),
-            trained=grouped.is_trained.sum(),
-            dead=grouped.dead_final_full.mean(),
-            inactive=grouped.inactive_final_full.mean(),
-            test_acc=grouped.apply(
-                lambda cell: cell.final_test_acc[cell.is_trained].mean(), include_groups=False
-            ),
-            epochs_to_target=grouped.apply(
-                lambda cell: km_median(time_to_event(cell, "epochs_to_target", "budget_epochs")),
-                include_groups=False,
-            ),
+        runs.assign(trained=is_trained, test_acc=runs.final_test_acc.where(is_trained))
+        .groupby(CELL_KEYS, sort=False)
+        .agg(
+            nets=("run_id", "size"),
+            trained=("trained", "sum"),
+            dead=("dead_final_full", "mean"),
+            inactive=("inactive_final_full", "mean"),
+            test_acc=("test_acc", lambda acc: acc.mean()),  # in the column's float32
         )
+        .reset_index()
+    )
+    convergence = convergence_table(runs)[CELL_KEYS + ["epochs_to_target_km_median"]]
+    table = table.merge(convergence, on=CELL_KEYS).rename(
+        columns={"epochs_to_target_km_median": "epochs_to_target"}
     )
     return table.sort_values(CELL_KEYS[:1], kind="stable").reset_index(drop=True)

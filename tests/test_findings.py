@@ -44,6 +44,8 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                     final_test_acc=0.9,
                     epochs_to_target=3.0 if lr == 0.01 else np.nan,
                     budget_epochs=10,
+                    steps_to_target=30.0 if lr == 0.01 else np.nan,
+                    budget_steps=100,
                     layer_widths="8-8-8-8",
                     norm="none",
                     residual="plain",
