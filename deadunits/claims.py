@@ -29,7 +29,7 @@ from deadunits.stats import (
     p_beyond,
     time_to_event,
 )
-from deadunits.summary import by_outcome, too_high
+from deadunits.summary import against_plain, by_outcome, too_high
 from deadunits.tables import StudyTables, trained
 
 CLAIMS = Registry("claim")
@@ -200,7 +200,7 @@ def paired(
     value_a,
     value_b,
     metric,
-    keys=("dataset", "depth", "width", "norm", "residual", "lr", "seed"),
+    keys=("dataset", "depth", "width", "norm", "residual", "intervention", "lr", "seed"),
 ):
     """metric(a) - metric(b) for runs that differ only in ``column``, matched on ``keys`` (same
     seed; the keys a table has)."""
@@ -1137,6 +1137,144 @@ def fixes_at_depth(t):
                     caveat="an MLP on 8x8 digits, not the sources' conv nets on ImageNet",
                 )
             )
+    return rows
+
+
+FIX_MEASURES = {  # fix minus plain, paired by seed: (column, what it is, the rule of its row)
+    "dead": ("dead_final_full", "dead fraction on the whole training set", below_zero),
+    "dormant": ("dormant_final", "dormant fraction (ReDo's score, probe set)", below_zero),
+    "accuracy": ("final_test_acc", "test accuracy", above_zero),
+}
+
+
+PLAIN = dict(activation="relu", norm="none", residual="plain", intervention="none", weight_decay=0)
+
+
+def variants_with(runs, **fix) -> list:
+    """The variants of a grid whose every run is a plain ReLU net but for ``fix`` (column: value,
+    or a function of the column that says which values are the fix)."""
+    wanted = {**PLAIN, **fix}
+    return [
+        variant
+        for variant, nets in runs[runs.variant != "none"].groupby("variant")
+        if all(
+            want(nets[c]).all() if callable(want) else (nets[c] == want).all()
+            for c, want in wanted.items()
+        )
+    ]
+
+
+def fix_rows(t, claim_id, fix, text, source, measures):
+    """Rows of a fix (``variants_with(**fix)``) against the plain net where plain nets fail: per
+    depth and optimizer, at the plain grid's lowest lr where fewer than half its nets train
+    (``too_high``), over all nets (each outcome; a diverged net at its last finite step).
+    ``measures``: ``trains``, the share of the fix's nets that train, ``ci_above(0.5)`` (most of
+    them train where most plain nets do not), and any of FIX_MEASURES. Inconclusive where plain
+    nets train at every lr of the grid."""
+    variants, rows = variants_with(t.runs, **fix), []
+    for variant in variants:
+        rows += _fix_rows(t, claim_id, variant, text, source, measures, len(variants) > 1)
+    return rows
+
+
+def _fix_rows(t, claim_id, variant, text, source, measures, named):
+    rows = []
+    for depth, opt, fix, plain in against_plain(t.runs, variant):
+        lr, why = too_high(plain)
+        fix, plain = fix[fix.lr == lr], plain[plain.lr == lr]
+        undecided = None if why.startswith("the lowest") else f"plain nets: {why}"
+        where = (
+            f"relu, depth {depth}, {opt} lr {lr:g} ({why} for plain nets), paired by seed; "
+            f"{variant}: {by_outcome(fix)}; plain: {by_outcome(plain)}"
+        )
+        for measure in measures:
+            if measure == "trains":
+                values, what = fix.outcome == "trained", "share of nets that train"
+                rule, expected = ci_above(0.5), "> 0.5"
+            else:
+                column, what, rule = FIX_MEASURES[measure]
+                by_seed = fix.set_index("seed")[column] - plain.set_index("seed")[column]
+                values, what = by_seed.astype(float).dropna(), f"{what}, {variant} minus plain"
+                expected = "< 0" if rule is below_zero else "> 0"
+            rows.append(
+                row(
+                    claim_id=f"{claim_id}-{measure}-{opt}-d{depth}" + (f"-{variant}" * named),
+                    text=text,
+                    source=source,
+                    condition=f"{where}: {what}",
+                    expected=expected,
+                    values=values,
+                    rule=rule,
+                    undecided=undecided,
+                    caveat="an MLP on 8x8 digits, one fixed supervised task",
+                )
+            )
+    return rows
+
+
+@claim("F1")
+def batchnorm_rescues(t):
+    """BatchNorm lets ReLU nets train at learning rates where plain nets fail, with fewer dead
+    units (Ioffe & Szegedy 2015): ``fix_rows`` of the variant that only adds BatchNorm, trains
+    and dead."""
+    text = "BatchNorm lets ReLU nets train at learning rates where plain nets fail, with fewer dead"
+    measures = ("trains", "dead")
+    return fix_rows(
+        t, "F1", dict(norm="batchnorm"), f"{text} units", "Ioffe & Szegedy 2015", measures
+    )
+
+
+@claim("F2")
+def layernorm_rescues(t):
+    """LayerNorm does the same, or not (Ba et al. 2016; Lyle et al. 2024 on plasticity):
+    ``fix_rows`` of the variant that only adds LayerNorm, trains and dead."""
+    text = "LayerNorm lets ReLU nets train at learning rates where plain nets fail, with fewer dead"
+    source, measures = "Ba et al. 2016; Lyle et al. 2024", ("trains", "dead")
+    return fix_rows(t, "F2", dict(norm="layernorm"), f"{text} units", source, measures)
+
+
+@claim("F4")
+def redo_recycles(t):
+    """ReDo lowers the dormant and dead fractions and recovers accuracy lost at high learning
+    rates (Sokar et al. 2023, shown in RL; on a fixed supervised task dormant counts are reported
+    to stay low): ``fix_rows`` of the variant that only adds the intervention named ``redo``,
+    dormant, dead and accuracy."""
+    text = "ReDo lowers the dormant and dead fractions and recovers accuracy lost at high lrs"
+    measures = ("dormant", "dead", "accuracy")
+    return fix_rows(t, "F4", dict(intervention="redo"), text, "Sokar et al. 2023", measures)
+
+
+@claim("F5")
+def decay_and_adam(t):
+    """Weight decay and Adam change the dead fraction (Dohare et al. 2024, in continual learning:
+    L2 keeps units alive, Adam loses plasticity faster than SGD). ``F5-dead-*``: ``fix_rows`` of
+    the variant that only adds weight decay (``below_zero``). ``F5-adam-d<depth>``: the plain
+    nets' dead fraction, optimizer ``adam`` minus ``sgd``, each at its lr best on validation,
+    paired by seed, ``above_zero``."""
+    decays = dict(weight_decay=lambda wd: wd > 0)
+    text = "weight decay keeps ReLU units alive"
+    rows = fix_rows(t, "F5", decays, text, "Dohare et al. 2024", ("dead",))
+    plain = t.runs[t.runs.variant == "none"]
+    for depth, nets in plain.groupby("depth"):
+        if not {"sgd", "adam"} <= set(nets.optimizer):
+            continue
+        best = on_validation(nets, by=("optimizer",)).set_index("seed")
+        adam, sgd = best[best.optimizer == "adam"], best[best.optimizer == "sgd"]
+        rows.append(
+            row(
+                claim_id=f"F5-adam-d{depth}",
+                text="Adam leaves more ReLU units dead than SGD",
+                source="Dohare et al. 2024",
+                condition=f"relu, depth {depth}, plain nets: dead fraction on the whole training "
+                f"set, Adam (lr {adam.lr.iloc[0]:g}: {by_outcome(adam)}) minus SGD (lr "
+                f"{sgd.lr.iloc[0]:g}: {by_outcome(sgd)}), each at its lr best on validation, "
+                "paired by seed",
+                expected="> 0",
+                values=(adam.dead_final_full - sgd.dead_final_full).dropna(),
+                rule=above_zero,
+                caveat="one fixed supervised task, not a sequence of tasks",
+            )
+        )
     return rows
 
 

@@ -1,5 +1,6 @@
-"""What each activation costs to run: forward + backward on the same tensors, timed against ReLU,
-in separate processes (a wall-clock benchmark: docs/performance.md)."""
+"""What each activation, and each fix, costs to run: forward + backward of an activation on the
+same tensors, timed against ReLU, and an optimizer step of each fix's stack, timed against the
+plain net's; each in separate processes (wall-clock benchmarks: docs/performance.md)."""
 
 import json
 import math
@@ -38,10 +39,39 @@ def median_seconds(activations: dict, shape, rounds: int) -> dict:
     return {name: errors.get(name) or float(np.median(t)) for name, t in times.items()}
 
 
-def _in_fresh_process(activations: dict, shape, rounds: int, threads: int) -> dict:
-    job = json.dumps(
-        dict(activations=activations, shape=list(shape), rounds=rounds, threads=threads)
-    )
+def step_seconds(cells: dict, steps: int, rounds: int) -> dict:
+    """{cell id: median seconds per optimizer step of the cell's whole stack (every lr x seed)}.
+    The cells are timed in turn, round after round (round 0 warms up), ``steps`` steps a round on
+    random minibatches; an intervention fires every ``every`` steps, as in training."""
+    from deadunits.datasets import load_dataset
+    from deadunits.trainer import build_stack, gather, stack_args
+
+    datasets, stacks, times = {}, {}, {cell_id: [] for cell_id in cells}
+    for cell_id, cell in cells.items():
+        spec = json.dumps(cell["dataset_spec"], sort_keys=True)
+        data = datasets.setdefault(spec, load_dataset(cell["dataset_spec"]))
+        stacks[cell_id] = (build_stack(data, **stack_args(cell), device="cpu"), data)
+    generator = torch.Generator().manual_seed(0)
+    for round_ in range(rounds + 1):
+        for cell_id, (stack, data) in stacks.items():
+            s, stepper = stack.stepper.s, stack.stepper
+            batches = torch.randint(
+                len(data.x_train), (steps, len(stack.seeds), s.batch_size), generator=generator
+            )
+            stack.model.train()
+            started = time.perf_counter()
+            for idx in batches:
+                stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
+                if stack.intervene and stepper.step_count % s.intervention["every"] == 0:
+                    stack.intervene(stepper.step_count, stepper.active)
+            if round_:
+                times[cell_id].append((time.perf_counter() - started) / steps)
+            stepper.trace.clear()
+    return {cell_id: float(np.median(t)) for cell_id, t in times.items()}
+
+
+def _in_fresh_process(job: dict) -> dict:
+    job = json.dumps(job)
     done = subprocess.run(
         [sys.executable, "-m", "deadunits.cost"], input=job, capture_output=True, text=True
     )
@@ -57,7 +87,8 @@ def activation_cost(
     ``rounds`` interleaved rounds), ``relative_to_relu`` the ratio of those medians to ReLU's, and a
     95% t-interval of the per-process ratios."""
     threads = threads or torch.get_num_threads()
-    runs = [_in_fresh_process(activations, shape, rounds, threads) for _ in range(processes)]
+    job = dict(activations=activations, shape=list(shape), rounds=rounds, threads=threads)
+    runs = [_in_fresh_process(job) for _ in range(processes)]
     relu = np.array([run.get("relu", math.nan) for run in runs], dtype=float)
     rows = []
     for name in activations:
@@ -81,7 +112,50 @@ def activation_cost(
     return pd.DataFrame(rows)
 
 
+def fix_cost(
+    cells: dict, steps: int = 50, rounds: int = 2, processes: int = 3, threads=None
+) -> pd.DataFrame:
+    """Per cell of a grid with variants: its median seconds per optimizer step over ``processes``
+    separate processes (each the median of ``rounds`` interleaved rounds), ``relative_to_plain``
+    the ratio of those medians to the plain cell's it is compared with (``against_plain``), and a
+    95% t-interval of the per-process ratios."""
+    from deadunits.summary import against_plain
+
+    threads = threads or torch.get_num_threads()
+    job = dict(cells=cells, steps=steps, rounds=rounds, threads=threads)
+    runs = pd.DataFrame([_in_fresh_process(job) for _ in range(processes)])  # process x cell
+    keys = pd.DataFrame(
+        [dict(cell_id=i, lr=lr, seed=0, **c["key"]) for i, c in cells.items() for lr in c["lrs"]]
+    )
+    rows = []
+    for variant in keys.variant.unique():
+        for depth, optimizer, fix, plain in against_plain(keys, variant):
+            fix_id, plain_id = fix.cell_id.iloc[0], plain.cell_id.iloc[0]
+            ratios = runs[fix_id] / runs[plain_id]
+            _, low, high, _ = mean_ci(ratios, rate=False)
+            rows.append(
+                dict(
+                    experiment=fix.experiment.iloc[0],
+                    variant=variant,
+                    depth=depth,
+                    optimizer=optimizer,
+                    seconds_per_step=runs[fix_id].median(),
+                    relative_to_plain=runs[fix_id].median() / runs[plain_id].median(),
+                    ci_low=low,
+                    ci_high=high,
+                    models=len(cells[fix_id]["lrs"]) * len(cells[fix_id]["seeds"]),
+                    processes=processes,
+                    steps=steps,
+                    rounds=rounds,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
 if __name__ == "__main__":  # one timing process: a job as JSON on stdin, medians as JSON out
     job = json.loads(sys.stdin.read())
     torch.set_num_threads(job["threads"])
-    print(json.dumps(median_seconds(job["activations"], job["shape"], job["rounds"])))
+    if "cells" in job:
+        print(json.dumps(step_seconds(job["cells"], job["steps"], job["rounds"])))
+    else:
+        print(json.dumps(median_seconds(job["activations"], job["shape"], job["rounds"])))

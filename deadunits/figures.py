@@ -18,6 +18,7 @@ from deadunits.activations import build_activation
 from deadunits.outcomes import final_layers
 from deadunits.registry import Registry
 from deadunits.stats import at_best_lr, mean_ci
+from deadunits.summary import fix_conditions
 
 FIGURES = Registry("figure")
 CS231N = ("R6", "CS231n: 'as much as 40% can be dead' (claim R6).")  # the dashed 40% line
@@ -495,6 +496,56 @@ def collapse(tables, config, experiment):
     )
     grid.set(ylabel="collapsed networks", ylim=(0, 1))
     return grid.figure
+
+
+@figure("fixes", reads=["fix_cost"])
+def fixes(tables, config, experiment):
+    """Which fix? Each fix alone (colour) against the plain net (black), one point per learning
+    rate (marker): the dead fraction on the whole training set against test accuracy, over all nets
+    (each outcome; a diverged net at its last finite step), mean and 95% t-interval over seeds. One
+    panel per optimizer of the plain net (a weight-decay variant sits with the optimizer whose
+    learning rates it trains) and depth; ringed: the lowest lr where most plain nets fail. Good
+    fixes sit top left: units alive and accuracy kept."""
+    plt, sns = _plt()
+    points = fix_conditions(_pick(tables.runs, experiment))
+    if points.empty:
+        raise NothingToDraw(f"experiment {experiment!r} has no variants to compare")
+    panels = points[["optimizer", "depth"]].drop_duplicates().values.tolist()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
+    fixes = [v for v in points.variant.unique() if v != "none"]
+    colours = {"none": "black", **dict(zip(fixes, sns.color_palette("tab10", len(fixes))))}
+    for ax, (optimizer, depth) in zip(axes[0], panels):
+        panel = points[(points.optimizer == optimizer) & (points.depth == depth)]
+        markers = dict(zip(sorted(panel.lr.unique()), "osD^v<>p*h"))
+        for p in panel.itertuples():
+            ax.errorbar(
+                p.dead,
+                p.test_acc,
+                xerr=[[p.dead - p.dead_low], [p.dead_high - p.dead]],
+                yerr=[[p.test_acc - p.acc_low], [p.acc_high - p.test_acc]],
+                marker=markers[p.lr],
+                color=colours[p.variant],
+                ms=7 if p.plain_fails else 5,
+                mec="red" if p.plain_fails else colours[p.variant],
+                mew=1.5 if p.plain_fails else 0.5,
+                lw=0.8,
+                alpha=0.85,
+            )
+        handles = [plt.Line2D([], [], color=c, lw=3, label=v) for v, c in colours.items()]
+        handles += [
+            plt.Line2D([], [], color="grey", marker=m, ls="", label=f"lr {lr:g}")
+            for lr, m in markers.items()
+        ]
+        ax.legend(handles=handles, fontsize=6, ncol=2, loc="lower left")
+        ax.set(
+            title=f"{optimizer}, depth {depth}",
+            xlabel="dead on all training inputs, after training",
+            ylabel="test accuracy",
+            xlim=(-0.02, 1),
+            ylim=(0, 1),
+        )
+    fig.tight_layout()
+    return fig
 
 
 @figure("born_dead", reads=["born_dead"])

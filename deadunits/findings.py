@@ -20,7 +20,7 @@ from deadunits.outcomes import UNTRAINED_GAP, final_layers
 from deadunits.registry import Registry
 from deadunits.settings import TrainSettings
 from deadunits.stats import at_best_lr, km_median, mean_ci, time_to_event
-from deadunits.summary import CELL_KEYS, by_outcome, cell_glance, too_high
+from deadunits.summary import CELL_KEYS, by_outcome, cell_glance, fix_conditions, too_high
 from deadunits.tables import StudyTables, trained
 
 FINDINGS = Registry("finding")
@@ -610,6 +610,61 @@ def dying(t, r):
         )
         numbers.update(first_probe_dead=by_epoch.iloc[0])
     return text, numbers
+
+
+@finding("fixes")
+def fixes(t, r):
+    """The "which fix?" table: per optimizer and depth, each fix at the lowest lr where most plain
+    nets fail (``fix_conditions``), and at the lr best on validation, with its cost per step
+    (``fix_cost``)."""
+    points = fix_conditions(r)
+    cost = (
+        t.fix_cost.set_index(["variant", "optimizer", "depth"]) if t.fix_cost is not None else None
+    )
+    parts, numbers = [FIXES], {}
+    for (optimizer, depth), panel in points.groupby(["optimizer", "depth"], sort=False):
+        failing = panel[panel.plain_fails]
+        if failing.empty:
+            parts.append(f"**{optimizer}, depth {depth}**: plain nets train at every lr tried.")
+            continue
+        lr, best = failing.lr.iloc[0], panel[panel.best_on_validation].set_index("variant")
+        rows = []
+        for p in failing.itertuples():
+            c = cost.loc[(p.variant, optimizer, depth)] if cost is not None else None
+            rows.append(
+                {
+                    "fix": "plain net" if p.variant == "none" else p.variant,
+                    f"trains at lr {lr:g}": f"{p.trained} of {p.nets}",
+                    "dead": _share(p.dead, p.dead_low, p.dead_high),
+                    "test accuracy": _share(p.test_acc, p.acc_low, p.acc_high),
+                    "best lr on validation: test accuracy": (
+                        f"{best.lr[p.variant]:g}: {best.test_acc[p.variant]:.1%}"
+                    ),
+                    "cost per step vs plain": "–"
+                    if c is None
+                    else (f"{c.relative_to_plain:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]"),
+                }
+            )
+            numbers[f"{p.variant}-{optimizer}-d{depth}-trains"] = p.trained
+        parts.append(
+            f"**{optimizer}, depth {depth}** (plain nets fail at lr {lr:g}):\n\n"
+            + pd.DataFrame(rows).to_html(index=False, border=0)
+        )
+    return "\n\n".join(parts), numbers
+
+
+def _share(mean, low, high):
+    """'12.3% [4.5%, 20.1%]': a share and its t-interval, cut to [0, 1] where it reaches past."""
+    return f"{mean:.1%} [{max(low, 0):.1%}, {min(high, 1):.1%}]"
+
+
+FIXES = """\
+Each fix alone against the plain net, at the lowest learning rate where fewer than half the plain
+nets train, over all nets (each outcome): how many train, the dead fraction on the whole training
+set and the test accuracy, mean [95% t-interval over seeds]; then the fix at its own learning rate
+best on validation (a fix that keeps units alive but loses accuracy there is not a fix); and what
+a training step of its stack costs against the plain net's (ratio of medians over separate
+processes [95% t-interval], a benchmark run alone on the machine, not the study's wall clock)."""
 
 
 @finding("revival")

@@ -26,6 +26,7 @@ OPTIONAL_TABLES = {
     "born_dead": "simulate",
     "lengths": "simulate",
     "cost": None,
+    "fix_cost": None,
     "revival": "revival",
     "dead_cost": "dead_cost",
 }

@@ -3,7 +3,13 @@
 
 from dataclasses import dataclass, field
 
-OPTIMIZER_NAMES = ("sgd", "adam", "adamw")  # deadunits/optimizers.py implements each
+# deadunits/optimizers.py implements each, with these hyper-parameters (set by optimizers: entries)
+OPTIMIZER_OPTIONS = {
+    "sgd": ("momentum", "weight_decay"),
+    "adam": ("betas", "eps", "weight_decay"),
+    "adamw": ("betas", "eps", "weight_decay"),
+}
+OPTIMIZER_NAMES = tuple(OPTIMIZER_OPTIONS)
 INTERVENTION_NAMES = ("redo", "shrink_perturb")  # deadunits/interventions.py implements each
 
 

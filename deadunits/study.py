@@ -23,7 +23,7 @@ from deadunits.datasets import check_dataset
 from deadunits.inits import build_init
 from deadunits.interventions import options_of
 from deadunits.norms import NORMS
-from deadunits.settings import TrainSettings
+from deadunits.settings import OPTIMIZER_OPTIONS, TrainSettings
 
 
 class ConfigError(ValueError):
@@ -118,13 +118,17 @@ def _names(experiment: str, field: str, chosen, registry: dict):
 
 
 def check_registries(config: dict) -> None:
-    """Build every activation and init entry once and check dataset arguments, so typos fail in
-    seconds."""
+    """Build every activation, init, optimizer and intervention entry once and check dataset
+    arguments, so typos fail in seconds."""
     for name, spec in config["activations"].items():
         _check(f"activations.{name}", lambda: check_activation(spec))
     for name, spec in config["inits"].items():
         for activation in [None, *spec.get("by_activation", {})]:
             _check(f"inits.{name}", lambda: build_init(init_for(config, name, activation)))
+    for name in config.get("optimizers", {}):
+        optimizer_for(config, name)
+    for name in config.get("interventions", {}):
+        intervention_for(config, name)
     for name, spec in config["datasets"].items():
         _check(
             f"datasets.{name}", lambda: check_dataset(spec, files=False)
@@ -156,70 +160,78 @@ def init_for(config: dict, init: str, activation: str | None) -> dict:
 
 
 def settings_for(config: dict, experiment: dict) -> dict:
+    """An experiment's training settings: ``defaults`` with its ``settings`` on top."""
     merged = {**config.get("defaults", {}), **experiment.get("settings", {})}
-    if TrainSettings(**merged).intervention:  # raises on impossible values
-        options_of(merged["intervention"])
+    TrainSettings(**merged)  # raises on impossible values
     return merged
+
+
+def optimizer_for(config: dict, name: str) -> dict:
+    """The settings an ``optimizers:`` entry sets: ``{optimizer: fn, **its hyper-parameters}``. A
+    function name (sgd, adam, adamw) needs no entry: it stands for itself with the defaults."""
+    spec = config.get("optimizers", {}).get(name)
+    if spec is None and name in OPTIMIZER_OPTIONS:
+        spec = {"fn": name}
+    if spec is None:
+        known = sorted({*config.get("optimizers", {}), *OPTIMIZER_OPTIONS})
+        raise ConfigError(
+            f"unknown optimizer {name!r}; define it under optimizers: or pick one of {known}"
+        )
+    options = {k: v for k, v in spec.items() if k != "fn"}
+    wrong = [k for k in options if k not in OPTIMIZER_OPTIONS.get(spec["fn"], ())]
+    if spec["fn"] not in OPTIMIZER_OPTIONS or wrong:
+        raise ConfigError(
+            f"optimizers.{name}: fn {spec['fn']!r} with options {wrong or list(options)}; "
+            f"expected fn and options from {dict(OPTIMIZER_OPTIONS)}"
+        )
+    return {"optimizer": spec["fn"], **options}
+
+
+def intervention_for(config: dict, name: str) -> dict:
+    """The settings an ``interventions:`` entry sets (``none``: no intervention), its options
+    checked against its function."""
+    if name == "none":
+        return {"intervention": None}
+    spec = config.get("interventions", {}).get(name)
+    if spec is None:
+        known = ["none", *sorted(config.get("interventions", {}))]
+        raise ConfigError(
+            f"unknown intervention {name!r}; define it under interventions: or pick one of {known}"
+        )
+    _check(f"interventions.{name}", lambda: TrainSettings(intervention=spec))
+    _check(f"interventions.{name}", lambda: options_of(spec))
+    return {"intervention": spec}
+
+
+def grids(exp_name: str, exp: dict) -> dict:
+    """{variant: grid}: the experiment's own grid (variant ``none``) and, per entry under
+    ``variants``, the same grid with that entry's axes in place of its own, so that each fix runs
+    alone against the plain net instead of crossed with every other fix."""
+    out = {"none": exp}
+    for name, axes in exp.get("variants", {}).items():
+        if name == "none":
+            raise ConfigError(
+                f"experiments.{exp_name}.variants: 'none' names the experiment's own grid; "
+                "give the variant another name"
+            )
+        out[name] = {**exp, **axes}
+    return out
 
 
 def plan_cells(config: dict) -> dict:
     """Every cell of every experiment, by id; raises ConfigError before anything is trained."""
     check_registries(config)
     cells = {}
-    for exp_name, exp in config["experiments"].items():
-        settings = {}
-        _check(
-            f"experiments.{exp_name}.settings", lambda: settings.update(settings_for(config, exp))
-        )
-        datasets = _names(exp_name, "datasets", exp["datasets"], config["datasets"])
-        activations = _names(exp_name, "activations", exp["activations"], config["activations"])
-        inits = _names(exp_name, "inits", exp["inits"], config["inits"])
-        block = exp.get("seed_block", exp["seeds"])
-        seed_blocks = [
-            (lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)
-        ]
-        grid = itertools.product(
-            datasets,
-            activations,
-            inits,
-            architectures(exp_name, exp),
-            exp["optimizers"].items(),
-            shapes(exp_name, exp),
-            seed_blocks,
-        )
-        for dataset, activation, init, (norm, residual), (optimizer, lrs), widths, (lo, hi) in grid:
-            depth, label = len(widths), widths_label(widths)
-            key = dict(
-                experiment=exp_name,
-                dataset=dataset,
-                activation=activation,
-                init=init,
-                optimizer=optimizer,
-                depth=depth,
-                width=max(widths),
-                layer_widths=label,
-                norm=norm,
-                residual=residual,
-                seeds=f"{lo}-{hi}",
-            )
-            shape = f"w{widths[0]}" if len(set(widths)) == 1 else f"w{label}"
-            arch = init + (f"+{norm}" if norm != "none" else "")
-            arch += f"+res{residual}" if residual != "plain" else ""
-            cell_id = (
-                f"{exp_name}/{dataset}/{activation}/{arch}/{optimizer}/s{lo}-{hi}/d{depth}-{shape}"
-            )
-            cells[cell_id] = canonical(
-                dict(
-                    key=key,
-                    widths=widths,
-                    lrs=list(lrs),
-                    seeds=list(range(lo, hi + 1)),
-                    dataset_spec=config["datasets"][dataset],
-                    activation_spec=config["activations"][activation],
-                    init_spec=init_for(config, init, activation),
-                    settings={**settings, "optimizer": optimizer},
-                )
-            )
+    for exp_name, experiment in config["experiments"].items():
+        for variant, exp in grids(exp_name, experiment).items():
+            for cell_id, cell in grid_cells(config, exp_name, exp, variant).items():
+                if cell_id in cells:
+                    raise ConfigError(
+                        f"experiments.{exp_name}.variants.{variant}: trains cell {cell_id}, "
+                        f"which variant {cells[cell_id]['key']['variant']!r} trains already; "
+                        "a variant must change an axis of the grid"
+                    )
+                cells[cell_id] = cell
     for name in sorted({cell["key"]["dataset"] for cell in cells.values()}):
         _check(
             f"datasets.{name}", lambda: check_dataset(config["datasets"][name])
@@ -227,6 +239,92 @@ def plan_cells(config: dict) -> dict:
     if not cells:
         raise ConfigError("the config plans no training job: every experiment's grid is empty")
     return cells
+
+
+def grid_cells(config: dict, exp_name: str, exp: dict, variant: str) -> dict:
+    """The cells of one grid of an experiment, by id."""
+    settings = {}
+    _check(f"experiments.{exp_name}.settings", lambda: settings.update(settings_for(config, exp)))
+    axes = dict(
+        dataset=_names(exp_name, "datasets", exp["datasets"], config["datasets"]),
+        activation=_names(exp_name, "activations", exp["activations"], config["activations"]),
+        init=_names(exp_name, "inits", exp["inits"], config["inits"]),
+        arch=architectures(exp_name, exp),
+        intervention={
+            name: _in(exp_name, "interventions", lambda: intervention_for(config, name))
+            for name in exp.get("interventions", ["none"])
+        },
+        optimizer={
+            name: _in(exp_name, "optimizers", lambda: optimizer_for(config, name))
+            for name in exp["optimizers"]
+        },
+        widths=shapes(exp_name, exp),
+        seeds=seed_blocks(exp),
+    )
+    cells = {}
+    for point in itertools.product(*axes.values()):
+        c = dict(zip(axes, point))
+        (norm, residual), widths, (lo, hi) = c["arch"], c["widths"], c["seeds"]
+        depth, label = len(widths), widths_label(widths)
+        key = dict(
+            experiment=exp_name,
+            variant=variant,
+            dataset=c["dataset"],
+            activation=c["activation"],
+            init=c["init"],
+            optimizer=c["optimizer"],
+            depth=depth,
+            width=max(widths),
+            layer_widths=label,
+            norm=norm,
+            residual=residual,
+            intervention=c["intervention"],
+            seeds=f"{lo}-{hi}",
+        )
+        cells[cell_id(key, widths)] = canonical(
+            dict(
+                key=key,
+                widths=widths,
+                lrs=list(exp["optimizers"][c["optimizer"]]),
+                seeds=list(range(lo, hi + 1)),
+                dataset_spec=config["datasets"][c["dataset"]],
+                activation_spec=config["activations"][c["activation"]],
+                init_spec=init_for(config, c["init"], c["activation"]),
+                settings={
+                    **settings,
+                    **axes["optimizer"][c["optimizer"]],
+                    **axes["intervention"][c["intervention"]],
+                },
+            )
+        )
+    return cells
+
+
+def cell_id(key: dict, widths: list) -> str:
+    """A cell's path under results/train/: experiment, dataset, activation, the architecture (init,
+    then a norm, residual scale and intervention where there is one), optimizer, seeds, shape."""
+    arch = key["init"] + (f"+{key['norm']}" if key["norm"] != "none" else "")
+    arch += f"+res{key['residual']}" if key["residual"] != "plain" else ""
+    arch += f"+{key['intervention']}" if key["intervention"] != "none" else ""
+    shape = f"w{widths[0]}" if len(set(widths)) == 1 else f"w{key['layer_widths']}"
+    return (
+        f"{key['experiment']}/{key['dataset']}/{key['activation']}/{arch}/{key['optimizer']}/"
+        f"s{key['seeds']}/d{key['depth']}-{shape}"
+    )
+
+
+def seed_blocks(exp: dict) -> list:
+    """(first, last) seed of each block of ``seed_block`` seeds (one stack each)."""
+    block = exp.get("seed_block", exp["seeds"])
+    return [(lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)]
+
+
+def _in(exp_name: str, field: str, resolve):
+    """``resolve()``, its ConfigError prefixed with where the name was used."""
+    try:
+        return resolve()
+    except ConfigError as err:
+        raise ConfigError(f"experiments.{exp_name}.{field}: {err}") from None
 
 
 def architectures(exp_name: str, exp: dict) -> list:
@@ -237,6 +335,12 @@ def architectures(exp_name: str, exp: dict) -> list:
         if norm != "none":
             _check(f"experiments.{exp_name}.norms", lambda: NORMS.get(norm))
     return [(n, r if r == "plain" else f"{float(r):g}") for n in norms for r in residuals]
+
+
+def variant_cells(config: dict, cells: dict) -> dict:
+    """The cells of experiments with ``variants``: those whose step cost the fixes table shows."""
+    experiments = config["experiments"]
+    return {i: c for i, c in cells.items() if experiments[c["key"]["experiment"]].get("variants")}
 
 
 def training_jobs(cells: dict) -> dict:

@@ -4,11 +4,12 @@ import pandas as pd
 
 from deadunits.outcomes import HISTORIES, OUTCOMES, WHOLE_SET
 from deadunits.probes import UNIT_FRACTIONS
-from deadunits.stats import km_median, summarise, time_to_event
+from deadunits.stats import km_median, mean_ci, summarise, time_to_event
 from deadunits.tables import trained
 
 CELL_KEYS = [
     "experiment",
+    "variant",
     "dataset",
     "activation",
     "init",
@@ -17,6 +18,7 @@ CELL_KEYS = [
     "layer_widths",
     "norm",
     "residual",
+    "intervention",
     "optimizer",
     "lr",
 ]
@@ -109,6 +111,55 @@ def too_high(grid) -> tuple:
     if len(failing):
         return failing.index.min(), "the lowest where fewer than half the nets train"
     return grid.lr.max(), "the highest tried: at least half the nets train at every lr"
+
+
+def against_plain(runs, variant):
+    """(depth, plain optimizer, the variant's runs, the plain runs) of a grid with ``variants``:
+    the variant's optimizer that trains the plain one's learning rates is compared with it (so
+    sgd_wd with sgd and adamw with adam when their lrs are the same)."""
+    plain, fix = runs[runs.variant == "none"], runs[runs.variant == variant]
+    for (depth, opt), p in plain.groupby(["depth", "optimizer"]):
+        at_depth = fix[fix.depth == depth]
+        same = at_depth[at_depth.optimizer == opt]
+        if same.empty:
+            lrs = set(p.lr)
+            same = at_depth.groupby("optimizer").filter(lambda f: set(f.lr) == lrs)
+        if same.optimizer.nunique() == 1:
+            yield depth, opt, same, p
+
+
+def fix_conditions(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per fix of a grid with ``variants`` (``none``: the plain net), depth, plain optimizer and
+    learning rate, over all its nets (each outcome; a diverged net at its last finite step): how
+    many trained, the dead fraction on the whole training set and the test accuracy (mean and 95%
+    t-interval over seeds), whether plain nets fail at this lr (``too_high``) and whether it is the
+    fix's lr best on validation."""
+    rows = []
+    for variant in ["none", *sorted(set(runs.variant) - {"none"})]:
+        for depth, optimizer, fix, plain in against_plain(runs, variant):
+            fails, why = too_high(plain)
+            best = fix.groupby("lr").final_val_acc.mean().idxmax()
+            for lr, nets in fix.groupby("lr"):
+                dead, acc = mean_ci(nets.dead_final_full), mean_ci(nets.final_test_acc)
+                rows.append(
+                    dict(
+                        variant=variant,
+                        depth=depth,
+                        optimizer=optimizer,
+                        lr=lr,
+                        nets=len(nets),
+                        trained=int((nets.outcome == "trained").sum()),
+                        dead=dead[0],
+                        dead_low=dead[1],
+                        dead_high=dead[2],
+                        test_acc=acc[0],
+                        acc_low=acc[1],
+                        acc_high=acc[2],
+                        plain_fails=bool(lr == fails and why.startswith("the lowest")),
+                        best_on_validation=bool(lr == best),
+                    )
+                )
+    return pd.DataFrame(rows)
 
 
 def cell_glance(runs: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ class StudyTables:
     born_dead: pd.DataFrame | None = None
     lengths: pd.DataFrame | None = None
     cost: pd.DataFrame | None = None
+    fix_cost: pd.DataFrame | None = None
     revival: pd.DataFrame | None = None
     dead_cost: pd.DataFrame | None = None
     claims: pd.DataFrame | None = None

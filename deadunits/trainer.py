@@ -97,6 +97,7 @@ class Stepper:
     def __init__(self, model, optimizer, settings, init_grad, regression):
         k, device = model.n_models, init_grad.device
         self.model, self.optimizer, self.s, self.regression = model, optimizer, settings, regression
+        self.init_grad = init_grad
         self.explode_at = settings.explode_factor * init_grad.clamp_min(1e-12)
         self.target = float(settings.target["value"])
         self.active = torch.ones(k, dtype=torch.bool, device=device)
@@ -230,6 +231,77 @@ class StackResult:
     timing: dict
 
 
+@dataclass
+class Stack:
+    """A stack ready for its first step: the model, its stepper (optimizer and trackers), probe
+    recorder and intervention (``fn(step, active) -> recycled units``, or None)."""
+
+    model: StackedMLP
+    stepper: "Stepper"
+    recorder: ProbeRecorder
+    intervene: object
+    lrs: list
+    seeds: list
+    initial_state: dict
+
+
+def build_stack(
+    data: Dataset,
+    *,
+    depth,
+    width,
+    activation,
+    init,
+    lrs,
+    seeds,
+    settings,
+    device,
+    start=None,
+    norm="none",
+    residual=None,
+) -> Stack:
+    """Build, initialise and move to ``device`` every (lr, seed) model of a stack (``train_stack``
+    takes the arguments)."""
+    s = settings
+    lr_of, seed_of = stack_members(lrs, seeds)
+    bad = [lr for lr in lr_of if not lr > 0]
+    if bad:
+        raise ValueError(f"learning rate {bad[0]} must be > 0")
+    model = StackedMLP(
+        data.in_dim, data.out_dim, depth, width, activation, len(seed_of), norm, residual
+    )
+    model.initialise(init, seed_of)
+    if start is not None:
+        model.load_state_dict(start, strict=False)
+    model.to(device)
+    initial_state = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
+    data = data.to(device)
+    optimizer = OPTIMIZERS[s.optimizer](model.parameters(), torch.tensor(lr_of, device=device), s)
+    recorder = ProbeRecorder(model, data, s)
+    init_grad = init_grad_norms(model, data, s.batch_size)
+    stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
+    model.eval()
+    intervene = _intervention(s, model, optimizer, recorder.x_probe, init, seed_of)
+    return Stack(model, stepper, recorder, intervene, lr_of, seed_of, initial_state)
+
+
+def stack_args(cell: dict) -> dict:
+    """The arguments of ``train_stack`` (and ``build_stack``) for a cell of the plan
+    (deadunits/study.py)."""
+    residual = cell["key"]["residual"]
+    return dict(
+        depth=cell["key"]["depth"],
+        width=cell["widths"],
+        activation=cell["activation_spec"],
+        init=cell["init_spec"],
+        lrs=cell["lrs"],
+        seeds=cell["seeds"],
+        settings=TrainSettings(**cell["settings"]),
+        norm=cell["key"]["norm"],
+        residual=None if residual == "plain" else float(residual),
+    )
+
+
 def train_stack(
     data: Dataset,
     *,
@@ -252,27 +324,30 @@ def train_stack(
     ``StackedMLP``; the model is in training mode for its steps only, so BatchNorm's probes,
     validation and test use its running statistics."""
     device, s, stack_started = resolve_device(device), settings, time.perf_counter()
-    lr_of, seed_of = stack_members(lrs, seeds)
-    bad = [lr for lr in lr_of if not lr > 0]
-    if bad:
-        raise ValueError(f"learning rate {bad[0]} must be > 0")
-    model = StackedMLP(
-        data.in_dim, data.out_dim, depth, width, activation, len(seed_of), norm, residual
-    )
-    model.initialise(init, seed_of)
-    if start is not None:
-        model.load_state_dict(start, strict=False)
-    model.to(device)
-    initial_state = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
     data = data.to(device)
-    optimizer = OPTIMIZERS[s.optimizer](model.parameters(), torch.tensor(lr_of, device=device), s)
-    recorder = ProbeRecorder(model, data, s)
-    init_grad = init_grad_norms(model, data, s.batch_size)
-    stepper = Stepper(model, optimizer, s, init_grad, data.is_regression)
-    model.eval()
-    recorder.record(0, stepper.active, None, None, init_grad, init_grad, whole_set=True)
+    stack = build_stack(
+        data,
+        depth=depth,
+        width=width,
+        activation=activation,
+        init=init,
+        lrs=lrs,
+        seeds=seeds,
+        settings=s,
+        device=device,
+        start=start,
+        norm=norm,
+        residual=residual,
+    )
+    model, stepper, recorder, intervene = (
+        stack.model,
+        stack.stepper,
+        stack.recorder,
+        stack.intervene,
+    )
+    lr_of, seed_of = stack.lrs, stack.seeds
+    recorder.record(0, stepper.active, None, None, stepper.init_grad, stepper.init_grad, True)
     data_generators = [model_generators(seed)[1] for seed in seed_of]
-    intervene = _intervention(s, model, stepper.optimizer, recorder.x_probe, init, seed_of)
     probe_epochs = set(s.probe_schedule())
     n_train, train_s, validate_s, started = len(data.x_train), 0.0, 0.0, time.perf_counter()
     for epoch in range(1, s.epochs + 1):
@@ -314,4 +389,4 @@ def train_stack(
     timing["setup_s"] = (
         time.perf_counter() - stack_started - recorder.seconds - train_s - validate_s
     )  # build, init, tables
-    return StackResult(model, initial_state, runs, curves, layers, timing)
+    return StackResult(model, stack.initial_state, runs, curves, layers, timing)

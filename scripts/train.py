@@ -15,11 +15,11 @@ import pandas as pd
 import psutil
 import torch
 
-from deadunits import TrainSettings, save_stack, train_stack
+from deadunits import save_stack, train_stack
 from deadunits.datasets import read_dataset
 from deadunits.io import atomic_write, provenance, write_parquet
 from deadunits.study import plan_cells, training_jobs
-from deadunits.trainer import keep_freed_memory, resolve_device, stack_members
+from deadunits.trainer import keep_freed_memory, resolve_device, stack_args, stack_members
 
 startup_s = (
     time.time() - psutil.Process().create_time()
@@ -47,20 +47,7 @@ def train_cell(cell_id, cell, data, device, out):
         cell_spec=json.dumps({k: v for k, v in cell.items() if k != "key"}, sort_keys=True),
     )
     try:
-        result = train_stack(
-            data,
-            depth=cell["key"]["depth"],
-            width=cell["widths"],
-            activation=cell["activation_spec"],
-            init=cell["init_spec"],
-            lrs=cell["lrs"],
-            seeds=cell["seeds"],
-            settings=TrainSettings(**cell["settings"]),
-            device=device,
-            log=logging.info,
-            norm=cell["key"]["norm"],
-            residual=None if cell["key"]["residual"] == "plain" else float(cell["key"]["residual"]),
-        )
+        result = train_stack(data, **stack_args(cell), device=device, log=logging.info)
     except Exception as err:  # noqa: BLE001 - any failure of this cell is recorded, then the study goes on
         logging.exception("cell failed")
         error = f"{type(err).__name__}: {err}"

@@ -27,6 +27,10 @@ BASE = dict(
     init="he",
     norm="none",
     residual="plain",
+    variant="none",
+    intervention="none",
+    dormant_final=0.0,
+    weight_decay=0.0,
     outcome="trained",
     diverged=False,
     failed=False,
@@ -813,3 +817,96 @@ def test_a_fix_at_depth_is_judged_against_the_plain_net_paired_by_seed(
     assert rows["F3-train-batchnorm-plain"]["verdict"] == train_verdict
     assert rows["F3-dead-batchnorm-plain"]["verdict"] == dead_verdict
     assert "(lr 0.1) minus plain (lr 0.01)" in rows["F3-dead-batchnorm-plain"]["condition"]
+
+
+def fix_tables(variant, fix_trains, fix_dead, plain_fails=True, optimizer="sgd", **fix):
+    """A fixes grid at lrs 0.1 and 1: plain nets train at 0.1 and, if ``plain_fails``, diverge at
+    1 with 50% dead units; the fix's nets at lr 1 train in ``fix_trains`` of 8 seeds with dead
+    fractions around ``fix_dead``."""
+
+    def nets(lr, trains, dead, **key):
+        outcome = ["trained"] * trains + ["diverged"] * (SEEDS - trains)
+        return {
+            "optimizer": optimizer,
+            "lr": lr,
+            "outcome": outcome,
+            "dead_final_full": spread(dead),
+            **key,
+        }
+
+    plain = [
+        nets(0.1, 8, 0.0),
+        nets(1.0, 0 if plain_fails else 8, 0.5),
+    ]
+    fixed = [
+        nets(lr, 8 if lr < 1 else fix_trains, fix_dead, variant=variant, **fix) for lr in (0.1, 1.0)
+    ]
+    return {"runs": runs(*plain, *fixed)}
+
+
+@pytest.mark.parametrize(
+    "trains, dead, plain_fails, verdicts_",
+    [
+        (8, 0.05, True, ("reproduced", "reproduced")),
+        (3, 0.6, True, ("not reproduced", "not reproduced")),
+        (8, 0.05, False, ("inconclusive", "inconclusive")),
+    ],
+)
+def test_a_norm_is_judged_where_plain_nets_fail(trains, dead, plain_fails, verdicts_):
+    for claim_id, variant in (("F1", "batchnorm"), ("F2", "layernorm")):
+        tables = fix_tables(variant, trains, dead, plain_fails, norm=variant)
+        rows = {r["claim_id"]: r for r in check(claim_id, tables)}
+        assert set(rows) == {f"{claim_id}-trains-sgd-d4", f"{claim_id}-dead-sgd-d4"}
+        assert (
+            rows[f"{claim_id}-trains-sgd-d4"]["verdict"],
+            rows[f"{claim_id}-dead-sgd-d4"]["verdict"],
+        ) == verdicts_
+        assert "sgd lr 1" in rows[f"{claim_id}-dead-sgd-d4"]["condition"]
+
+
+@pytest.mark.parametrize(
+    "dormant, acc, verdicts_",
+    [
+        (-0.2, 0.5, ("reproduced", "reproduced")),
+        (0.0, 0.0, ("not reproduced", "not reproduced")),
+    ],
+)
+def test_redo_rows_read_dormant_dead_and_accuracy_against_plain(dormant, acc, verdicts_):
+    tables = fix_tables("redo", 8, 0.05, intervention="redo")
+    r = tables["runs"]
+    fix_high = (r.variant == "redo") & (r.lr == 1.0)
+    r.loc[fix_high, "dormant_final"] = dormant + np.linspace(-0.01, 0.01, SEEDS)
+    r.loc[fix_high, "final_test_acc"] = 0.9 + acc + np.linspace(-0.01, 0.01, SEEDS) - 0.5
+    r.loc[(r.variant == "none") & (r.lr == 1.0), "final_test_acc"] = 0.4
+    got = verdicts("F4", tables)
+    assert (got["F4-dormant-sgd-d4"], got["F4-accuracy-sgd-d4"]) == verdicts_
+    assert got["F4-dead-sgd-d4"] == "reproduced"
+
+
+def test_weight_decay_pairs_with_the_optimizer_of_its_learning_rates_and_adam_with_sgd():
+    tables = fix_tables("weight_decay", 8, 0.05)
+    wd = tables["runs"].variant == "weight_decay"
+    tables["runs"].loc[wd, ["optimizer", "weight_decay"]] = "sgd_wd", 5e-4
+    adam = fix_tables("weight_decay", 8, 0.05, optimizer="adam")["runs"]
+    adam = adam[adam.variant == "none"].assign(
+        lr=lambda r: r.lr / 100,
+        dead_final_full=lambda r: r.dead_final_full + 0.3,
+        final_val_acc=lambda r: np.where(r.lr < 0.005, 0.9, 0.1),
+    )
+    tables["runs"] = pd.concat([tables["runs"], adam], ignore_index=True)
+    got = verdicts("F5", tables)
+    assert got == {"F5-dead-sgd-d4": "reproduced", "F5-adam-d4": "reproduced"}
+    rows = {r["claim_id"]: r for r in check("F5", tables)}
+    assert "Adam (lr 0.001" in rows["F5-adam-d4"]["condition"]
+    more_sgd = tables["runs"].assign(
+        dead_final_full=lambda r: r.dead_final_full.where(r.optimizer != "adam", 0.0)
+    )
+    assert verdicts("F5", {"runs": more_sgd})["F5-adam-d4"] == "not reproduced"
+
+
+def test_a_claim_about_one_fix_reads_only_the_variants_that_change_nothing_else():
+    tables = fix_tables("batchnorm", 8, 0.05, norm="batchnorm")
+    both = fix_tables("bn_res", 8, 0.05, norm="batchnorm", residual="0.5")["runs"]
+    tables["runs"] = pd.concat([tables["runs"], both[both.variant == "bn_res"]])
+    assert set(verdicts("F1", tables)) == {"F1-trains-sgd-d4", "F1-dead-sgd-d4"}
+    assert verdicts("F2", tables) == {}

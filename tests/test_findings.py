@@ -49,6 +49,8 @@ def synthetic_tables(dead_at_high_lr=0.5, failed=False, high_lr_outcome="trained
                     layer_widths="8-8-8-8",
                     norm="none",
                     residual="plain",
+                    variant="none",
+                    intervention="none",
                     optimizer="sgd",
                     code_version="abc",
                     machine="m",

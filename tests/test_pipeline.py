@@ -59,12 +59,24 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
     runs = pd.read_parquet(tiny_run / "results/tables/runs.parquet")
     config = yaml.safe_load(TINY.read_text())
     assert (
-        len(runs) == 2 * 1 * 2 * 2 * 2 + 2 + 1 * 3 * 1 * 20
-    )  # grid: acts x inits x depths x lrs x seeds; arch; collapse
-    arch = runs[runs.experiment == "arch"]
-    assert set(arch.norm) == {"batchnorm"} and set(arch.residual) == {"0.5"}
-    assert arch.run_id.str.startswith("arch/digits/relu/he+batchnorm+res0.5/sgd/").all()
+        len(runs) == 2 * 1 * 2 * 2 * 2 + 4 * 2 * 2 + 1 * 3 * 1 * 20
+    )  # grid: acts x inits x depths x lrs x seeds; arch: variants x lrs x seeds; collapse
+    arch = runs[runs.experiment == "arch"].groupby("variant")
+    assert set(arch.norm.first()) == {"none", "batchnorm"} and arch.ngroups == 4
+    assert (
+        arch.get_group("batchnorm")
+        .run_id.str.startswith("arch/digits/relu/he+batchnorm/sgd/")
+        .all()
+    )
+    assert set(arch.get_group("redo").intervention) == {"redo"}
+    assert set(arch.get_group("weight_decay").weight_decay) == {1e-3}
+    assert set(arch.get_group("none").weight_decay) == {0.0}
     assert set(runs[runs.experiment == "grid"].norm) == {"none"}
+    claims = pd.read_csv(tiny_run / "results/tables/claims.csv")
+    assert {"F1-trains-sgd-d3", "F4-dormant-sgd-d3", "F5-dead-sgd-d3"} <= set(claims.claim_id)
+    cost = pd.read_csv(tiny_run / "results/tables/fix_cost.csv").set_index("variant")
+    assert set(cost.index) == {"none", "batchnorm", "redo", "weight_decay"}
+    assert cost.relative_to_plain["none"] == 1 and (cost.seconds_per_step > 0).all()
     for column in [
         "experiment",
         "dataset",
@@ -73,6 +85,11 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
         "depth",
         "width",
         "optimizer",
+        "weight_decay",
+        "norm",
+        "residual",
+        "intervention",
+        "variant",
         "lr",
         "seed",
         "dead_init",
@@ -102,6 +119,7 @@ def test_tiny_config_runs_the_whole_dag(tiny_run):
         "grad_norm_mean",
         "grad_norm_max",
         "prelu_slope",
+        "recycled",
         "epoch",
         "layer",
     } <= set(layers.columns)
@@ -224,8 +242,8 @@ def test_an_edit_reruns_exactly_the_rules_that_read_it(tiny_run, tmp_path, edit,
         (lambda c: c["experiments"]["grid"].update(depths=[]), r"\[\] should be non-empty"),
         (lambda c: c["experiments"]["grid"].update(dephts=[2]), "'dephts' was unexpected"),
         (
-            lambda c: c["experiments"]["grid"].update(optimizers={"rmsprop": [0.1]}),
-            "'rmsprop' was unexpected",
+            lambda c: c.update(optimizers={"rms": {"fn": "rmsprop"}}),
+            "'rmsprop' is not one of",
         ),
     ],
 )
@@ -275,10 +293,27 @@ def test_schema_rejects_bad_values(edit, message):
             "figures.curves_b: unknown figure 'loss_curve'",
         ),
         (
-            lambda c: c["experiments"]["grid"].update(
-                settings={"intervention": {"fn": "redo", "every": 5, "tua": 0.1}}
-            ),
-            "experiments.grid.settings: intervention 'redo' takes no argument 'tua'",
+            lambda c: c.update(interventions={"redo": {"fn": "redo", "every": 5, "tua": 0.1}}),
+            "interventions.redo: intervention 'redo' takes no argument 'tua'",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(interventions=["redoo"]),
+            "experiments.grid.interventions: unknown intervention 'redoo'; define it under "
+            "interventions: or pick one of ['none', 'redo']",
+        ),
+        (
+            lambda c: c.update(optimizers={"sgd_l2": {"fn": "sgd", "betas": [0.9, 0.99]}}),
+            "optimizers.sgd_l2: fn 'sgd' with options ['betas']; expected fn and options from",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(optimizers={"sgd_l2": [0.1]}),
+            "experiments.grid.optimizers: unknown optimizer 'sgd_l2'; define it under "
+            "optimizers: or pick one of ['adam', 'adamw', 'sgd', 'sgd_wd']",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(variants={"same": {"inits": ["he"]}}),
+            "experiments.grid.variants.same: trains cell grid/digits/relu/he/sgd/s0-1/d2-w16, "
+            "which variant 'none' trains already",
         ),
         (
             lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
@@ -470,7 +505,7 @@ def test_a_yaml_syntax_error_names_file_line_and_column(tmp_path, capsys):
     with pytest.raises(SystemExit, match=re.escape(f"{bad}:3:4: not valid YAML")):
         preflight_main(str(bad))  # python -m deadunits.preflight mine.yaml
     preflight_main(str(TINY))
-    assert capsys.readouterr().out.strip() == f"{TINY}: 8 cells in 6 training jobs"
+    assert capsys.readouterr().out.strip() == f"{TINY}: 11 cells in 9 training jobs"
 
 
 @pytest.mark.slow
@@ -533,3 +568,28 @@ def test_adding_a_norm_or_residual_plans_only_its_cells():
     config["experiments"]["grid"]["norms"] = ["groupnorm"]
     with pytest.raises(ConfigError, match="experiments.grid.norms: unknown norm 'groupnorm'"):
         plan(config)
+
+
+def test_optimizers_interventions_and_variants_are_cell_keys_planned_alone():
+    config = resolve_config(yaml.safe_load(TINY.read_text()), DEFAULT)
+    before = plan(config)
+    config["optimizers"] = {"sgd_wd": {"fn": "sgd", "weight_decay": 1e-3}}
+    config["interventions"] = {"redo": {"fn": "redo", "every": 3, "tau": 0.1}}
+    config["experiments"]["grid"]["variants"] = {
+        "wd": {"optimizers": {"sgd_wd": [0.05]}},
+        "redo": {"interventions": ["redo"]},
+        "bn": {"norms": ["batchnorm"], "activations": ["relu"]},
+    }
+    after = plan(config)
+    assert set(before) <= set(after), "existing cells keep their ids: nothing is retrained"
+    new = {k: after[k] for k in sorted(set(after) - set(before))}
+    grid = [k for k in before if k.startswith("grid/")]
+    assert len(new) == 2 * len(grid) + 2  # wd and redo: every grid cell; bn: relu's two depths
+    wd = new["grid/digits/relu/he/sgd_wd/s0-1/d2-w16"]
+    assert wd["key"]["variant"] == "wd" and wd["lrs"] == [0.05]
+    assert wd["settings"]["optimizer"] == "sgd" and wd["settings"]["weight_decay"] == 1e-3
+    redo = new["grid/digits/prelu/he+redo/sgd/s0-1/d4-w16"]
+    assert redo["key"]["intervention"] == "redo" and redo["settings"]["intervention"]["tau"] == 0.1
+    assert redo["lrs"] == before["grid/digits/prelu/he/sgd/s0-1/d4-w16"]["lrs"]
+    assert new["grid/digits/relu/he+batchnorm/sgd/s0-1/d2-w16"]["key"]["norm"] == "batchnorm"
+    assert {before[c]["key"]["variant"] for c in grid} == {"none"}

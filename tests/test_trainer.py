@@ -342,6 +342,8 @@ def test_run_outcomes_and_summary_use_trained_nets_only():
             layer_widths="4x2",
             norm="none",
             residual="plain",
+            variant="none",
+            intervention="none",
             optimizer="sgd",
             lr=[0.1] * 4 + [1.0] * 2,
             seed=[0, 1, 2, 3, 0, 1],

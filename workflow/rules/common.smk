@@ -9,7 +9,7 @@ from snakemake.utils import validate
 from deadunits.figures import figure_fn
 from deadunits.io import check_readable, keep_copies, restore_missing
 from deadunits.preflight import plan, tables_needed
-from deadunits.study import ConfigError, canonical, digest, cell_cost, init_for, resolve_config, training_jobs
+from deadunits.study import ConfigError, canonical, digest, cell_cost, init_for, resolve_config, training_jobs, variant_cells
 
 # config.yaml, a config of its own (--configfile), or an overlay of config.yaml (extends:)
 study = resolve_config(config, Path(workflow.basedir) / "config.yaml")
@@ -25,6 +25,7 @@ except WorkflowError as err:  # one line naming the bad entry, instead of the wh
     raise ConfigError(f"config {where}: {bad.message}") from None
 CELLS = plan(config)
 JOBS = training_jobs(CELLS)
+VARIANT_CELLS = variant_cells(config, CELLS)
 
 
 wildcard_constraints:
@@ -62,6 +63,7 @@ OPTIONAL_TABLES = {
     "born_dead": "results/tables/born_dead.csv",
     "lengths": "results/tables/init_lengths.csv",
     "cost": "results/tables/activation_cost.csv",
+    "fix_cost": "results/tables/fix_cost.csv",
     "revival": "results/tables/revival.csv",
     "dead_cost": "results/tables/dead_cost.csv",
 }

@@ -1,5 +1,5 @@
-# Measurements of nets at init and of the activations' cost; each runs only when a claim or figure
-# of the study reads its table (deadunits/preflight.py).
+# Measurements of nets at init and of what activations and fixes cost to run; each runs only
+# when a claim or figure of the study reads its table (deadunits/preflight.py).
 
 
 if "simulate" in config:
@@ -35,3 +35,17 @@ rule activation_cost:
     threads: workflow.cores  # alone on the machine: other jobs would skew the timings
     script:
         "../../scripts/activation_cost.py"
+
+
+rule fix_cost:
+    conda:
+        "../envs/deadunits.yaml"
+    output:
+        fix_cost=OPTIONAL_TABLES["fix_cost"],
+    params:
+        cells=digest(VARIANT_CELLS),  # the stacks it times
+    log:
+        "results/logs/fix_cost.log",
+    threads: workflow.cores  # alone on the machine: other jobs would skew the timings
+    script:
+        "../../scripts/fix_cost.py"
