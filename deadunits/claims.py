@@ -1184,7 +1184,7 @@ def _fix_rows(t, claim_id, variant, text, source, measures, named):
         fix, plain = fix[fix.lr == lr], plain[plain.lr == lr]
         undecided = None if why.startswith("the lowest") else f"plain nets: {why}"
         where = (
-            f"relu, depth {depth}, {opt} lr {lr:g} ({why} for plain nets), paired by seed; "
+            f"relu, depth {depth}, {opt} lr {lr:g} (plain nets: {why}), paired by seed; "
             f"{variant}: {by_outcome(fix)}; plain: {by_outcome(plain)}"
         )
         for measure in measures:

@@ -40,21 +40,24 @@ def median_seconds(activations: dict, shape, rounds: int) -> dict:
 
 
 def step_seconds(cells: dict, steps: int, rounds: int) -> dict:
-    """{cell id: median seconds per optimizer step of the cell's whole stack (every lr x seed)}.
-    The cells are timed in turn, round after round (round 0 warms up), ``steps`` steps a round on
-    random minibatches; an intervention fires every ``every`` steps, as in training."""
+    """{cell id: seconds per optimizer step of the cell's whole stack (every lr x seed)}, the mean
+    over ``rounds`` rounds of ``steps`` steps on random minibatches. The cells are timed in turn,
+    round after round (round 0 warms up), so that a busier moment of the machine hits them all
+    alike; an intervention fires every ``every`` steps, as in training, so its cost is spread over
+    the steps as there."""
     from deadunits.datasets import load_dataset
     from deadunits.trainer import build_stack, gather, stack_args
 
-    datasets, stacks, times = {}, {}, {cell_id: [] for cell_id in cells}
+    datasets, stacks, seconds = {}, {}, dict.fromkeys(cells, 0.0)
     for cell_id, cell in cells.items():
         spec = json.dumps(cell["dataset_spec"], sort_keys=True)
-        data = datasets.setdefault(spec, load_dataset(cell["dataset_spec"]))
-        stacks[cell_id] = (build_stack(data, **stack_args(cell), device="cpu"), data)
+        if spec not in datasets:
+            datasets[spec] = load_dataset(cell["dataset_spec"])
+        stacks[cell_id] = (build_stack(datasets[spec], **stack_args(cell), device="cpu"), spec)
     generator = torch.Generator().manual_seed(0)
     for round_ in range(rounds + 1):
-        for cell_id, (stack, data) in stacks.items():
-            s, stepper = stack.stepper.s, stack.stepper
+        for cell_id, (stack, spec) in stacks.items():
+            s, stepper, data = stack.stepper.s, stack.stepper, datasets[spec]
             batches = torch.randint(
                 len(data.x_train), (steps, len(stack.seeds), s.batch_size), generator=generator
             )
@@ -64,10 +67,9 @@ def step_seconds(cells: dict, steps: int, rounds: int) -> dict:
                 stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
                 if stack.intervene and stepper.step_count % s.intervention["every"] == 0:
                     stack.intervene(stepper.step_count, stepper.active)
-            if round_:
-                times[cell_id].append((time.perf_counter() - started) / steps)
+            seconds[cell_id] += (time.perf_counter() - started) if round_ else 0.0
             stepper.trace.clear()
-    return {cell_id: float(np.median(t)) for cell_id, t in times.items()}
+    return {cell_id: total / (rounds * steps) for cell_id, total in seconds.items()}
 
 
 def _in_fresh_process(job: dict) -> dict:
@@ -113,15 +115,17 @@ def activation_cost(
 
 
 def fix_cost(
-    cells: dict, steps: int = 50, rounds: int = 2, processes: int = 3, threads=None
+    cells: dict, steps: int = 10, rounds: int = 10, processes: int = 3, threads=1
 ) -> pd.DataFrame:
-    """Per cell of a grid with variants: its median seconds per optimizer step over ``processes``
-    separate processes (each the median of ``rounds`` interleaved rounds), ``relative_to_plain``
+    """Per cell of a grid with variants: the median seconds per optimizer step of a stack of its
+    seeds at its first lr, over ``processes`` separate processes (each the mean of ``rounds``
+    interleaved rounds of ``steps`` steps; one torch thread, as the study trains),
+    ``relative_to_plain``
     the ratio of those medians to the plain cell's it is compared with (``against_plain``), and a
     95% t-interval of the per-process ratios."""
     from deadunits.summary import against_plain
 
-    threads = threads or torch.get_num_threads()
+    cells = {i: {**c, "lrs": c["lrs"][:1]} for i, c in cells.items()}  # one lr: a seed block
     job = dict(cells=cells, steps=steps, rounds=rounds, threads=threads)
     runs = pd.DataFrame([_in_fresh_process(job) for _ in range(processes)])  # process x cell
     keys = pd.DataFrame(

@@ -504,20 +504,20 @@ def fixes(tables, config, experiment):
     rate (marker): the dead fraction on the whole training set against test accuracy, over all nets
     (each outcome; a diverged net at its last finite step), mean and 95% t-interval over seeds. One
     panel per optimizer of the plain net (a weight-decay variant sits with the optimizer whose
-    learning rates it trains) and depth; ringed: the lowest lr where most plain nets fail. Good
-    fixes sit top left: units alive and accuracy kept."""
+    learning rates it trains) and depth. Solid and large: the lowest lr where most plain nets fail;
+    faint: the other lrs. Good fixes sit top left there: units alive and accuracy kept."""
     plt, sns = _plt()
     points = fix_conditions(_pick(tables.runs, experiment))
     if points.empty:
         raise NothingToDraw(f"experiment {experiment!r} has no variants to compare")
     panels = points[["optimizer", "depth"]].drop_duplicates().values.tolist()
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.6, 4.4), squeeze=False)
     fixes = [v for v in points.variant.unique() if v != "none"]
     colours = {"none": "black", **dict(zip(fixes, sns.color_palette("tab10", len(fixes))))}
+    markers = dict(zip(sorted(points.lr.unique()), "osD^v<>p*h"))
     for ax, (optimizer, depth) in zip(axes[0], panels):
         panel = points[(points.optimizer == optimizer) & (points.depth == depth)]
-        markers = dict(zip(sorted(panel.lr.unique()), "osD^v<>p*h"))
-        for p in panel.itertuples():
+        for p in panel.sort_values("plain_fails").itertuples():
             ax.errorbar(
                 p.dead,
                 p.test_acc,
@@ -525,26 +525,26 @@ def fixes(tables, config, experiment):
                 yerr=[[p.test_acc - p.acc_low], [p.acc_high - p.test_acc]],
                 marker=markers[p.lr],
                 color=colours[p.variant],
-                ms=7 if p.plain_fails else 5,
-                mec="red" if p.plain_fails else colours[p.variant],
-                mew=1.5 if p.plain_fails else 0.5,
-                lw=0.8,
-                alpha=0.85,
+                ms=8 if p.plain_fails else 5,
+                lw=1.0 if p.plain_fails else 0.6,
+                alpha=1.0 if p.plain_fails else 0.3,
             )
-        handles = [plt.Line2D([], [], color=c, lw=3, label=v) for v, c in colours.items()]
-        handles += [
-            plt.Line2D([], [], color="grey", marker=m, ls="", label=f"lr {lr:g}")
-            for lr, m in markers.items()
-        ]
-        ax.legend(handles=handles, fontsize=6, ncol=2, loc="lower left")
+        fails = panel[panel.plain_fails].lr
+        fails = f"plain nets fail from lr {fails.iloc[0]:g}" if len(fails) else "plain nets train"
         ax.set(
-            title=f"{optimizer}, depth {depth}",
+            title=f"{optimizer}, depth {depth}: {fails}",
             xlabel="dead on all training inputs, after training",
             ylabel="test accuracy",
-            xlim=(-0.02, 1),
+            xlim=(-0.03, 1),
             ylim=(0, 1),
         )
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=c, lw=3, label=v) for v, c in colours.items()]
+    handles += [
+        plt.Line2D([], [], color="grey", marker=m, ls="", label=f"lr {lr:g}")
+        for lr, m in markers.items()
+    ]
+    fig.legend(handles=handles, loc="center right", fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth(), 1))
     return fig
 
 

@@ -280,9 +280,8 @@ def _cite(rows, fmt="{:.1%}") -> str:
     if len(rows) == 1:
         return f"{number(rows.iloc[0])} ({rows.claim_id.iloc[0]}: {verdicts})"
     top = rows.loc[rows.measured.abs().idxmax()]
-    span = (
-        f"{number(rows.loc[rows.measured.idxmin()])} to {number(rows.loc[rows.measured.idxmax()])}"
-    )
+    low, high = number(rows.loc[rows.measured.idxmin()]), number(rows.loc[rows.measured.idxmax()])
+    span = low if low == high else f"{low} to {high}"
     return (
         f"{span}, the most in {top.claim_id} ({rows.group.iloc[0]}, {len(rows)} rows: {verdicts})"
     )
@@ -360,6 +359,24 @@ ABSTRACT = [
         "validation), a norm, a residual branch or both change the final training error by {}",
     ),
     ("F3", "^F3-dead", "claim", "{:+.3f}", "and the dead fraction by {}."),
+    (
+        "F1",
+        "-trains-",
+        "claim",
+        "{:.0%}",
+        "Where most plain nets fail at too high a learning rate, BatchNorm nets train in {}",
+    ),
+    ("F2", "-trains-", "claim", "{:.0%}", "and LayerNorm nets in {}."),
+    (
+        "F4",
+        "-dead-",
+        "claim",
+        "{:+.1%}",
+        "There, recycling dormant units (ReDo) changes the dead fraction by {}",
+    ),
+    ("F4", "-accuracy-", "claim", "{:+.1%}", "and test accuracy by {}."),
+    ("F5", "^F5-dead", "claim", "{:+.1%}", "Weight decay changes the dead fraction by {}."),
+    ("F5", "^F5-adam", "claim", "{:+.1%}", "Adam against SGD, each at its best lr: {}."),
     (
         "S-cost",
         ".",

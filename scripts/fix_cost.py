@@ -3,16 +3,14 @@ machine."""
 
 import sys
 
-import torch
-
 from deadunits.cost import fix_cost
 from deadunits.io import atomic_write
 from deadunits.study import plan_cells, variant_cells
 
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
-torch.set_num_threads(snakemake.threads)
 config = snakemake.config
-table = fix_cost(variant_cells(config, plan_cells(config)), threads=snakemake.threads)
+threads = config.get("threads", 1)  # each stack as the study trains it, with the machine to itself
+table = fix_cost(variant_cells(config, plan_cells(config)), threads=threads)
 atomic_write(
     snakemake.output.fix_cost, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g")
 )
