@@ -634,10 +634,9 @@ def fixes(t, r):
     """The "which fix?" table: per optimizer and depth, each fix at the lowest lr where most plain
     nets fail (``fix_conditions``), and at the lr best on validation, with its cost per step
     (``fix_cost``)."""
-    points = fix_conditions(r)
-    cost = (
-        t.fix_cost.set_index(["variant", "optimizer", "depth"]) if t.fix_cost is not None else None
-    )
+    points, cost = fix_conditions(r), t.fix_cost
+    if cost is not None:
+        cost = cost[cost.experiment.isin(r.experiment)].set_index(["variant", "optimizer", "depth"])
     parts, numbers = [FIXES], {}
     for (optimizer, depth), panel in points.groupby(["optimizer", "depth"], sort=False):
         failing = panel[panel.plain_fails]

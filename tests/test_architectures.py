@@ -1,6 +1,7 @@
 """Normalization and residual connections: a model in a stack equals it alone, a saved model
 loads as plain PyTorch modules, and the monitor on it gives the pipeline's numbers."""
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -84,3 +85,34 @@ def test_batchnorm_trains_on_batch_statistics_and_predicts_with_running_ones():
         assert torch.allclose(ours(z)[k], theirs[k](z[k].T).T, atol=1e-5), "eval mode"
     norm = StackedLayerNorm(2, 5)
     assert torch.allclose(norm(z)[1], nn.LayerNorm(5)(z[1].T).T, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "arch, settings",
+    [
+        (dict(norm="batchnorm"), {}),
+        (dict(norm="layernorm", residual=0.5), {}),
+        ({}, dict(intervention={"fn": "redo", "every": 5, "tau": 0.1})),
+        ({}, dict(intervention={"fn": "shrink_perturb", "every": 5, "shrink": 0.9, "noise": 0.1})),
+        ({}, dict(optimizer="adamw", weight_decay=0.01)),
+        ({}, dict(optimizer="sgd", weight_decay=0.01)),
+    ],
+)
+def test_every_new_axis_gives_the_same_numbers_for_the_same_seed(moons, arch, settings):
+    def once(seed):
+        return train_stack(
+            moons,
+            depth=3,
+            width=16,
+            activation={"fn": "relu"},
+            init={"fn": "he_normal"},
+            lrs=(0.1,),
+            seeds=(seed,),
+            settings=TrainSettings(epochs=2, batch_size=32, probe_size=128, **settings),
+            **arch,
+        )
+
+    a, b, other = once(3), once(3), once(4)
+    for name in ("runs", "curves", "layers"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.runs.final_test_loss[0] != other.runs.final_test_loss[0]

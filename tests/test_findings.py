@@ -333,3 +333,33 @@ def test_dead_vs_lr_with_one_learning_rate_states_it_once():
     runs = synthetic_tables().all_runs.query("lr == 0.01")
     text, _ = FINDINGS.get("dead_vs_lr")(None, runs)
     assert "relu: 5.0% at lr 0.01." in text and " to " not in text
+
+
+def test_the_fixes_table_reads_each_fix_where_plain_nets_fail():
+    plain = synthetic_tables(dead_at_high_lr=0.6, high_lr_outcome="diverged").all_runs
+    fix = plain.assign(
+        variant="batchnorm",
+        norm="batchnorm",
+        run_id=plain.run_id.str.replace("/he/", "/he+batchnorm/"),
+        outcome="trained",
+        dead_final_full=np.where(plain.lr == 1.0, 0.1, 0.05),
+        final_val_acc=np.where(plain.lr == 1.0, 0.95, 0.9),
+    )
+    runs = pd.concat([plain.assign(final_val_acc=0.9), fix], ignore_index=True)
+    cost = pd.DataFrame(
+        dict(
+            experiment="e",
+            variant=["none", "batchnorm"],
+            optimizer="sgd",
+            depth=4,
+            relative_to_plain=[1.0, 2.5],
+            ci_low=[1.0, 2.2],
+            ci_high=[1.0, 2.8],
+        )
+    )
+    tables = StudyTables(all_runs=runs, fix_cost=cost)
+    text, numbers = FINDINGS.get("fixes")(tables, runs)
+    assert "sgd, depth 4** (plain nets fail at lr 1)" in text
+    assert numbers == {"none-sgd-d4-trains": 0, "batchnorm-sgd-d4-trains": 8}
+    assert "<td>batchnorm</td>\n      <td>8 of 8</td>\n      <td>10.0% [10.0%, 10.0%]</td>" in text
+    assert "<td>1: 90.0%</td>\n      <td>2.50 [2.20, 2.80]</td>" in text, "best lr on validation"

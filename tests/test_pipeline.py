@@ -347,6 +347,10 @@ def rename_bias_init(config):
             rename_bias_init,
             "claims.R2 needs inits entry 'he_bias0.1'",
         ),  # the dry run names the claim and the entry
+        (
+            lambda c: c["experiments"]["arch"]["variants"].update(mine={"interventions": ["rdo"]}),
+            "experiments.arch.interventions: unknown intervention 'rdo'",
+        ),
     ],
 )
 def test_snakemake_reports_a_bad_config_in_seconds(tmp_path, edit, message):
