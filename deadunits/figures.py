@@ -419,11 +419,20 @@ def dead_cost(tables, config, experiment):
 
 @figure("prelu_slopes")
 def prelu_slopes(tables, config, experiment):
-    """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25)."""
+    """Learned PReLU negative slope per layer at the end of training, trained nets (init 0.25),
+    one line per depth (colour) and learning rate (style): slopes differ by learning rate."""
     plt, sns = _plt()
     layers = final_layers(_pick(tables.trained().layers, experiment, "trained nets"))
     layers = _pick(layers.dropna(subset=["prelu_slope"]), experiment, "trained PReLU nets")
-    ax = sns.lineplot(layers, x="layer", y="prelu_slope", hue="depth", marker="o", **CI)
+    ax = sns.lineplot(
+        layers.assign(lr=layers.lr.map("lr {:g}".format)),
+        x="layer",
+        y="prelu_slope",
+        hue="depth",
+        style="lr",
+        marker="o",
+        **CI,
+    )
     ax.axhline(0.25, ls="--", c="grey")
     ax.set(title="learned PReLU slopes (dashed: init)")
     return ax.figure

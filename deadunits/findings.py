@@ -139,6 +139,10 @@ For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
   `inactive_final_full`, `dead_final_full` at the end; per layer `inactive_full`, `dead_full`): the
   same over every training example, the literature's "never activates". Claims and the dead-fraction
   figures use these; the per-epoch numbers use the probe set, which overcounts (measured below).
+* **with a norm** (BatchNorm, LayerNorm before each activation): a unit's pre-activation is its
+  activation's input, after normalization, since that decides whether gradient passes; BatchNorm
+  nets are probed, validated and tested with their running statistics, as they predict.
+* **recycled**: units an intervention (ReDo) re-initialised since the previous probe.
 * **dormant** (Sokar et al. 2023): *E|h_j|* divided by the layer's mean over units is at most τ =
   {dormant_tau:g} (`dormant_tau`).
 * **born dead / collapsed**: the network's output is constant over the probe set, at init (born
@@ -153,7 +157,7 @@ For hidden unit *j* with pre-activation *z_j(x)* and activation *φ*:
   regression loss, at least {untrained:g} times the best constant prediction's), else `trained`. A
   diverged net stops at its last finite step, and its units are measured there. Claims about working
   nets and `summary.csv` use trained nets only and say how many were left out; claims about dying
-  (R6, S-dead) read every net and split it by outcome.
+  and about fixes where plain nets fail (R6, S-dead, F1-F5) read every net and split it by outcome.
 * **convergence**: `steps_to_target` is the first step at which an exponential moving average
   ({ema:g}) of the minibatch training error (or loss) reaches the target; `epochs_to_target` the
   first epoch whose mean training error does. It is time-to-event data: a run that never reaches the
@@ -777,11 +781,12 @@ def prelu_slopes(t, r):
     last = _final(t.trained().layers, r).dropna(subset=["prelu_slope"])
     if last.empty:
         return "No PReLU runs in this experiment.", {}
-    by_layer = last.groupby(["depth", "layer"]).prelu_slope.mean()
+    by_layer = last.groupby(["depth", "lr", "layer"]).prelu_slope.mean()
     return " ".join(
-        f"depth {d}: first layer {s.iloc[0]:.3f}, last layer {s.iloc[-1]:.3f} (init 0.25)."
-        for d, s in by_layer.groupby(level=0)
-    ), {f"d{d}-l{layer}": v for (d, layer), v in by_layer.items()}
+        f"depth {d}, lr {lr:g}: first layer {s.iloc[0]:.3f}, last layer {s.iloc[-1]:.3f} (init "
+        "0.25)."
+        for (d, lr), s in by_layer.groupby(level=[0, 1])
+    ), {f"d{d}-lr{lr:g}-l{layer}": v for (d, lr, layer), v in by_layer.items()}
 
 
 @finding("bias_shift")

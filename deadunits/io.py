@@ -77,6 +77,18 @@ def read_parquet(path) -> pd.DataFrame:
         ) from None
 
 
+def check_columns(tables: dict, columns) -> None:
+    """Every table (by path) has ``columns``: a cell trained by an older version of the code
+    lacks the newer cell keys, and pandas would fill them with NaN without a word."""
+    for path, table in tables.items():
+        missing = [c for c in columns if c not in table]
+        if missing:
+            raise ValueError(
+                f"{path}: lacks the columns {missing} (written by an older version of "
+                f"deadunits?); rebuild it with `rm {path} && {repair_command(path)}`"
+            )
+
+
 def check_readable(paths) -> None:
     """Fail before any job runs when an existing results table is damaged (Snakemake would take
     it as done)."""

@@ -249,16 +249,24 @@ def test_figure_findings_read_each_runs_own_last_epoch():
     layers = pd.DataFrame(
         [
             dict(
-                run_id=r, epoch=e, layer=layer, prelu_slope=0.1 * layer, depth=4, outcome="trained"
+                run_id=r,
+                epoch=e,
+                layer=layer,
+                prelu_slope=0.1 * layer * (1 if lr < 1 else 2),
+                depth=4,
+                lr=lr,
+                outcome="trained",
             )
-            for r, last in [(i, 45) for i in runs.run_id] + [(i, 30) for i in short.run_id]
+            for r, lr, last in [(i, lr, 45) for i, lr in zip(runs.run_id, runs.lr)]
+            + [(i, lr, 30) for i, lr in zip(short.run_id, short.lr)]
             for e in (0, last)
             for layer in (1, 2)
         ]
     )
     tables = replace(tables, all_runs=pd.concat([runs, short]), layers=layers)
     text, numbers = FINDINGS.get("prelu_slopes")(tables, short)
-    assert "first layer 0.100, last layer 0.200" in text and numbers
+    assert "depth 4, lr 0.01: first layer 0.100, last layer 0.200" in text
+    assert "depth 4, lr 1: first layer 0.200, last layer 0.400" in text, "lrs are not pooled"
 
 
 def test_accuracy_finding_chooses_on_validation_not_test():

@@ -271,3 +271,15 @@ def test_every_job_is_self_contained_under_a_cluster_executor(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     runs = pd.read_parquet(tmp_path / "results/tables/runs.parquet")
     assert len(runs) == 3 * 20 and not runs.failed.any()  # collapse: 3 inits x 20 seeds
+
+
+def test_a_cell_table_without_the_new_cell_keys_is_named_with_its_repair(tmp_path):
+    from deadunits.io import check_columns
+
+    path = tmp_path / "results/train/e/d/relu/he/sgd/s0-7/d4-w8/runs.parquet"
+    old = pd.DataFrame({"run_id": ["a"], "lr": [0.1], "norm": ["none"]})
+    with pytest.raises(ValueError) as err:
+        check_columns({path: old}, ["run_id", "lr", "norm", "variant", "intervention"])
+    assert "lacks the columns ['variant', 'intervention']" in str(err.value)
+    assert "snakemake --forcerun results/train/e/d/relu/he/sgd/s0-7" in str(err.value)
+    check_columns({path: old.assign(variant="none", intervention="none")}, old.columns)
