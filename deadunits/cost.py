@@ -39,35 +39,42 @@ def median_seconds(activations: dict, shape, rounds: int) -> dict:
     return {name: errors.get(name) or float(np.median(t)) for name, t in times.items()}
 
 
-def step_seconds(cells: dict, steps: int, rounds: int) -> dict:
-    """{cell id: seconds per optimizer step of the cell's whole stack (every lr x seed)}, the mean
-    over ``rounds`` rounds of ``steps`` steps on random minibatches. The cells are timed in turn,
-    round after round (round 0 warms up), so that a busier moment of the machine hits them all
-    alike; an intervention fires every ``every`` steps, as in training, so its cost is spread over
-    the steps as there."""
+def step_seconds(cells: dict, steps: int, rounds: int, device: str = "cpu") -> dict:
+    """{cell id: seconds per optimizer step of the cell's whole stack}, the mean over ``rounds``
+    rounds of ``steps`` steps on random minibatches. The cells are timed in turn, round after round
+    (round 0 warms up), so that a busier moment of the machine hits them all alike. An
+    intervention is timed once a round and spread over the ``every`` steps it acts on, as in
+    training."""
     from deadunits.datasets import load_dataset
-    from deadunits.trainer import build_stack, gather, stack_args
+    from deadunits.trainer import build_stack, gather, resolve_device, stack_args
 
+    device = resolve_device(device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None
     datasets, stacks, seconds = {}, {}, dict.fromkeys(cells, 0.0)
     for cell_id, cell in cells.items():
         spec = json.dumps(cell["dataset_spec"], sort_keys=True)
         if spec not in datasets:
-            datasets[spec] = load_dataset(cell["dataset_spec"])
-        stacks[cell_id] = (build_stack(datasets[spec], **stack_args(cell), device="cpu"), spec)
+            datasets[spec] = load_dataset(cell["dataset_spec"]).to(device)
+        stacks[cell_id] = (build_stack(datasets[spec], **stack_args(cell), device=device), spec)
     generator = torch.Generator().manual_seed(0)
     for round_ in range(rounds + 1):
         for cell_id, (stack, spec) in stacks.items():
             s, stepper, data = stack.stepper.s, stack.stepper, datasets[spec]
-            batches = torch.randint(
-                len(data.x_train), (steps, len(stack.seeds), s.batch_size), generator=generator
-            )
+            shape = (steps, len(stack.seed_of), s.batch_size)
+            batches = torch.randint(len(data.x_train), shape, generator=generator).to(device)
             stack.model.train()
+            sync()
             started = time.perf_counter()
             for idx in batches:
                 stepper.step(gather(data.x_train, idx), gather(data.y_train, idx))
-                if stack.intervene and stepper.step_count % s.intervention["every"] == 0:
-                    stack.intervene(stepper.step_count, stepper.active)
-            seconds[cell_id] += (time.perf_counter() - started) if round_ else 0.0
+            sync()
+            elapsed = time.perf_counter() - started
+            if stack.intervene:
+                started = time.perf_counter()
+                stack.intervene(stepper.step_count, stepper.active)
+                sync()
+                elapsed += (time.perf_counter() - started) * steps / s.intervention["every"]
+            seconds[cell_id] += elapsed if round_ else 0.0
             stepper.trace.clear()
     return {cell_id: total / (rounds * steps) for cell_id, total in seconds.items()}
 
@@ -115,22 +122,21 @@ def activation_cost(
 
 
 def fix_cost(
-    cells: dict, steps: int = 10, rounds: int = 10, processes: int = 3, threads=1
+    cells: dict, steps: int = 10, rounds: int = 10, processes: int = 3, threads=1, device="cpu"
 ) -> pd.DataFrame:
     """Per cell of a grid with variants: the median seconds per optimizer step of a stack of its
-    seeds at its first lr, over ``processes`` separate processes (each the mean of ``rounds``
-    interleaved rounds of ``steps`` steps; one torch thread, as the study trains),
-    ``relative_to_plain``
-    the ratio of those medians to the plain cell's it is compared with (``against_plain``), and a
-    95% t-interval of the per-process ratios."""
+    seeds at its first lr on ``device``, over ``processes`` separate processes (each the mean of
+    ``rounds`` interleaved rounds of ``steps`` steps, with ``threads`` torch threads, as the study
+    trains); ``relative_to_plain``, the ratio of those medians to the plain cell's it is compared
+    with (``against_plain``), and a 95% t-interval of the per-process ratios."""
     from deadunits.summary import against_plain
 
-    cells = {i: {**c, "lrs": c["lrs"][:1]} for i, c in cells.items()}  # one lr: a seed block
-    job = dict(cells=cells, steps=steps, rounds=rounds, threads=threads)
+    if not cells:
+        return pd.DataFrame(columns=["experiment", "variant", "depth", "optimizer"])
+    timed = {i: {**c, "lrs": c["lrs"][:1]} for i, c in cells.items()}  # one lr: a seed block
+    job = dict(cells=timed, steps=steps, rounds=rounds, threads=threads, device=device)
     runs = pd.DataFrame([_in_fresh_process(job) for _ in range(processes)])  # process x cell
-    keys = pd.DataFrame(
-        [dict(cell_id=i, lr=lr, seed=0, **c["key"]) for i, c in cells.items() for lr in c["lrs"]]
-    )
+    keys = pd.DataFrame([dict(cell_id=i, **c["key"]) for i, c in cells.items()])
     rows = []
     for variant in keys.variant.unique():
         for depth, optimizer, fix, plain in against_plain(keys, variant):
@@ -147,7 +153,7 @@ def fix_cost(
                     relative_to_plain=runs[fix_id].median() / runs[plain_id].median(),
                     ci_low=low,
                     ci_high=high,
-                    models=len(cells[fix_id]["lrs"]) * len(cells[fix_id]["seeds"]),
+                    models=len(timed[fix_id]["seeds"]),
                     processes=processes,
                     steps=steps,
                     rounds=rounds,
@@ -160,6 +166,6 @@ if __name__ == "__main__":  # one timing process: a job as JSON on stdin, median
     job = json.loads(sys.stdin.read())
     torch.set_num_threads(job["threads"])
     if "cells" in job:
-        print(json.dumps(step_seconds(job["cells"], job["steps"], job["rounds"])))
+        print(json.dumps(step_seconds(job["cells"], job["steps"], job["rounds"], job["device"])))
     else:
         print(json.dumps(median_seconds(job["activations"], job["shape"], job["rounds"])))

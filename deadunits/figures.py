@@ -9,6 +9,7 @@ experiment name, and returns a matplotlib figure.
 """
 
 import inspect
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -517,13 +518,13 @@ def fixes(tables, config, experiment):
     faint: the other lrs. Good fixes sit top left there: units alive and accuracy kept."""
     plt, sns = _plt()
     points = fix_conditions(_pick(tables.runs, experiment))
-    if points.empty:
+    if points.empty or set(points.variant) == {"none"}:
         raise NothingToDraw(f"experiment {experiment!r} has no variants to compare")
     panels = points[["optimizer", "depth"]].drop_duplicates().values.tolist()
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.6, 4.4), squeeze=False)
-    fixes = [v for v in points.variant.unique() if v != "none"]
-    colours = {"none": "black", **dict(zip(fixes, sns.color_palette("tab10", len(fixes))))}
-    markers = dict(zip(sorted(points.lr.unique()), "osD^v<>p*h"))
+    variants = [v for v in points.variant.unique() if v != "none"]
+    colours = {"none": "black", **dict(zip(variants, sns.color_palette("tab20", len(variants))))}
+    markers = dict(zip(sorted(points.lr.unique()), itertools.cycle("osD^v<>p*hX")))
     for ax, (optimizer, depth) in zip(axes[0], panels):
         panel = points[(points.optimizer == optimizer) & (points.depth == depth)]
         for p in panel.sort_values("plain_fails").itertuples():

@@ -650,7 +650,8 @@ def fixes(t, r):
         lr, best = failing.lr.iloc[0], panel[panel.best_on_validation].set_index("variant")
         rows = []
         for p in failing.itertuples():
-            c = cost.loc[(p.variant, optimizer, depth)] if cost is not None else None
+            key = (p.variant, optimizer, depth)
+            c = cost.loc[key] if cost is not None and key in cost.index else None
             rows.append(
                 {
                     "fix": "plain net" if p.variant == "none" else p.variant,

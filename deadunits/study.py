@@ -106,12 +106,15 @@ def canonical(value):
     return value
 
 
-def _names(experiment: str, field: str, chosen, registry: dict):
+def _names(where: str, field: str, chosen, registry: dict):
+    """The names an experiment's ``field`` picks from ``registry`` (``where``: the experiment, e.g.
+    ``experiments.grid``, or a bare experiment name)."""
+    where = where if where.startswith("experiments.") else f"experiments.{where}"
     names = list(registry) if chosen == "all" else list(chosen)
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise ConfigError(
-            f"experiments.{experiment}.{field}: unknown name {unknown[0]!r}; "
+            f"{where}.{field}: unknown name {unknown[0]!r}; "
             f"define it under {field}: or pick one of {sorted(registry)}"
         )
     return names
@@ -204,18 +207,42 @@ def intervention_for(config: dict, name: str) -> dict:
 
 
 def grids(exp_name: str, exp: dict) -> dict:
-    """{variant: grid}: the experiment's own grid (variant ``none``) and, per entry under
-    ``variants``, the same grid with that entry's axes in place of its own, so that each fix runs
-    alone against the plain net instead of crossed with every other fix."""
-    out = {"none": exp}
+    """{variant: (where, grid, pairs)}: the experiment's own grid (variant ``none``) and, per entry
+    under ``variants``, the same grid with that entry's axes in place of its own, so that each fix
+    runs alone against the plain net instead of crossed with every other fix. ``pairs`` maps each
+    optimizer of a grid to the plain grid's it is compared with: a variant's ``optimizers`` pair
+    with the experiment's in order and train the same learning rates."""
+    out = {"none": (f"experiments.{exp_name}", exp, {o: o for o in exp["optimizers"]})}
     for name, axes in exp.get("variants", {}).items():
+        where = f"experiments.{exp_name}.variants.{name}"
         if name == "none":
+            raise ConfigError(f"{where}: 'none' names the experiment's own grid; rename it")
+        pairs = dict(zip(axes.get("optimizers", exp["optimizers"]), exp["optimizers"]))
+        own = axes.get("optimizers", exp["optimizers"])
+        if [list(own[o]) for o in pairs] != [
+            list(exp["optimizers"][o]) for o in pairs.values()
+        ] or (len(own) != len(exp["optimizers"])):
             raise ConfigError(
-                f"experiments.{exp_name}.variants: 'none' names the experiment's own grid; "
-                "give the variant another name"
+                f"{where}.optimizers: {dict(own)}; expected one optimizer per optimizer of the "
+                f"experiment, in its order and with its learning rates: {exp['optimizers']}"
             )
-        out[name] = {**exp, **axes}
+        out[name] = (where, {**exp, **axes}, pairs)
     return out
+
+
+SINGLE = ("datasets", "activations", "inits", "norms", "residual", "interventions", "widths")
+
+
+def check_single(where: str, exp: dict, names: dict) -> None:
+    """An experiment with variants compares each fix with one plain net per depth and optimizer:
+    every other axis has one entry (``names``: the axes as planned)."""
+    for field in SINGLE:
+        if len(names[field]) != 1:
+            raise ConfigError(
+                f"{where}.{field}: {names[field]}; an experiment with variants compares each fix "
+                "with one plain net, so each axis but depths and optimizers has one entry (a "
+                "second one is a variant)"
+            )
 
 
 def plan_cells(config: dict) -> dict:
@@ -223,13 +250,15 @@ def plan_cells(config: dict) -> dict:
     check_registries(config)
     cells = {}
     for exp_name, experiment in config["experiments"].items():
-        for variant, exp in grids(exp_name, experiment).items():
-            for cell_id, cell in grid_cells(config, exp_name, exp, variant).items():
+        single = "variants" in experiment
+        for variant, (where, exp, pairs) in grids(exp_name, experiment).items():
+            for cell_id, cell in grid_cells(config, where, exp, variant, pairs, single).items():
                 if cell_id in cells:
                     raise ConfigError(
-                        f"experiments.{exp_name}.variants.{variant}: trains cell {cell_id}, "
-                        f"which variant {cells[cell_id]['key']['variant']!r} trains already; "
-                        "a variant must change an axis of the grid"
+                        f"{where}: trains cell {cell_id}, which variant "
+                        f"{cells[cell_id]['key']['variant']!r} trains already; a variant must "
+                        "change an axis of the grid (learning rates are not one: name another "
+                        "optimizer entry)"
                     )
                 cells[cell_id] = cell
     for name in sorted({cell["key"]["dataset"] for cell in cells.values()}):
@@ -241,26 +270,36 @@ def plan_cells(config: dict) -> dict:
     return cells
 
 
-def grid_cells(config: dict, exp_name: str, exp: dict, variant: str) -> dict:
-    """The cells of one grid of an experiment, by id."""
-    settings = {}
-    _check(f"experiments.{exp_name}.settings", lambda: settings.update(settings_for(config, exp)))
+def grid_cells(config, where, exp, variant, pairs, single=False) -> dict:
+    """The cells of one grid of an experiment (``where`` in the config), by id; ``single``: each
+    axis but depths and optimizers must have one entry (``check_single``)."""
+    settings, exp_name = {}, where.split(".")[1]
+    _check(f"{where}.settings", lambda: settings.update(settings_for(config, exp)))
     axes = dict(
-        dataset=_names(exp_name, "datasets", exp["datasets"], config["datasets"]),
-        activation=_names(exp_name, "activations", exp["activations"], config["activations"]),
-        init=_names(exp_name, "inits", exp["inits"], config["inits"]),
-        arch=architectures(exp_name, exp),
+        dataset=_names(where, "datasets", exp["datasets"], config["datasets"]),
+        activation=_names(where, "activations", exp["activations"], config["activations"]),
+        init=_names(where, "inits", exp["inits"], config["inits"]),
+        arch=architectures(where, exp),
         intervention={
-            name: _in(exp_name, "interventions", lambda: intervention_for(config, name))
+            name: _in(where, "interventions", lambda: intervention_for(config, name))
             for name in exp.get("interventions", ["none"])
         },
         optimizer={
-            name: _in(exp_name, "optimizers", lambda: optimizer_for(config, name))
+            name: _in(where, "optimizers", lambda: optimizer_for(config, name))
             for name in exp["optimizers"]
         },
-        widths=shapes(exp_name, exp),
+        widths=shapes(where, exp),
         seeds=seed_blocks(exp),
     )
+    if single:
+        names = {f: exp.get(f, ["plain" if f == "residual" else "none"]) for f in SINGLE}
+        names.update(
+            datasets=axes["dataset"],
+            activations=axes["activation"],
+            inits=axes["init"],
+            widths=exp["widths"],
+        )
+        check_single(where, exp, names)
     cells = {}
     for point in itertools.product(*axes.values()):
         c = dict(zip(axes, point))
@@ -273,6 +312,7 @@ def grid_cells(config: dict, exp_name: str, exp: dict, variant: str) -> dict:
             activation=c["activation"],
             init=c["init"],
             optimizer=c["optimizer"],
+            plain_optimizer=pairs[c["optimizer"]],
             depth=depth,
             width=max(widths),
             layer_widths=label,
@@ -290,14 +330,24 @@ def grid_cells(config: dict, exp_name: str, exp: dict, variant: str) -> dict:
                 dataset_spec=config["datasets"][c["dataset"]],
                 activation_spec=config["activations"][c["activation"]],
                 init_spec=init_for(config, c["init"], c["activation"]),
-                settings={
-                    **settings,
-                    **axes["optimizer"][c["optimizer"]],
-                    **axes["intervention"][c["intervention"]],
-                },
+                settings=trainable(
+                    where,
+                    {
+                        **settings,
+                        **axes["optimizer"][c["optimizer"]],
+                        **axes["intervention"][c["intervention"]],
+                    },
+                ),
             )
         )
     return cells
+
+
+def trainable(where: str, settings: dict) -> dict:
+    """The settings a cell trains with, checked as a whole (an optimizer entry's values on top of
+    the experiment's)."""
+    _check(f"{where}.settings", lambda: TrainSettings(**settings))
+    return settings
 
 
 def cell_id(key: dict, widths: list) -> str:
@@ -319,21 +369,22 @@ def seed_blocks(exp: dict) -> list:
     return [(lo, min(lo + block, exp["seeds"]) - 1) for lo in range(0, exp["seeds"], block)]
 
 
-def _in(exp_name: str, field: str, resolve):
+def _in(where: str, field: str, resolve):
     """``resolve()``, its ConfigError prefixed with where the name was used."""
     try:
         return resolve()
     except ConfigError as err:
-        raise ConfigError(f"experiments.{exp_name}.{field}: {err}") from None
+        raise ConfigError(f"{where}.{field}: {err}") from None
 
 
-def architectures(exp_name: str, exp: dict) -> list:
-    """(norm, residual) pairs of an experiment: ``norms`` (names in deadunits/norms.py, or none)
-    and ``residual`` (plain, or a branch scale alpha), each a list; by default a plain net."""
+def architectures(where: str, exp: dict) -> list:
+    """(norm, residual) pairs of an experiment (``where``): ``norms`` (names in
+    deadunits/norms.py, or none) and ``residual`` (plain, or a branch scale alpha), each a list;
+    by default a plain net."""
     norms, residuals = exp.get("norms", ["none"]), exp.get("residual", ["plain"])
     for norm in norms:
         if norm != "none":
-            _check(f"experiments.{exp_name}.norms", lambda: NORMS.get(norm))
+            _check(f"{where}.norms", lambda: NORMS.get(norm))
     return [(n, r if r == "plain" else f"{float(r):g}") for n in norms for r in residuals]
 
 
@@ -359,7 +410,7 @@ def widths_label(widths) -> str:
     return "-".join(f"{w}x{n}" if n > 1 else f"{w}" for w, n in runs)
 
 
-def shapes(name: str, experiment: dict) -> list:
+def shapes(where: str, experiment: dict) -> list:
     """The hidden widths of each net an experiment trains: every depth with every number under
     ``widths``, and each per-layer list under ``widths`` (e.g. [512, 256, 256, 128]) with the depth
     equal to its length."""
@@ -368,7 +419,7 @@ def shapes(name: str, experiment: dict) -> list:
     for widths in per_layer:
         if len(widths) not in experiment["depths"]:
             raise ConfigError(
-                f"experiments.{name}.widths: {widths} gives {len(widths)} hidden layers, "
+                f"{where}.widths: {widths} gives {len(widths)} hidden layers, "
                 f"but depths are {experiment['depths']}; add {len(widths)} to depths "
                 "or give one width per layer"
             )

@@ -102,30 +102,33 @@ def by_outcome(nets, metric="dead_final_full"):
     )
 
 
+FAILS = "the lowest where fewer than half the nets train"
+
+
 def too_high(grid) -> tuple:
     """(lr, why): the lowest learning rate of a grid at which fewer than half the nets train (the
-    lr is "too high" by its outcome, never by the dead fraction judged there); else the grid's
-    highest, and ``why`` says which."""
-    trains = trained(grid).groupby("lr").size().reindex(grid.lr.unique(), fill_value=0)
-    failing = trains[trains < 0.5 * grid.groupby("lr").size()]
+    lr is "too high" by its outcome, never by the dead fraction judged there; ``why`` is FAILS);
+    else the grid's highest, and ``why`` says so."""
+    lrs = sorted(grid.lr.unique())
+    trains = trained(grid).groupby("lr").size().reindex(lrs, fill_value=0)
+    failing = trains[trains < 0.5 * grid.groupby("lr").size().reindex(lrs)]
     if len(failing):
-        return failing.index.min(), "the lowest where fewer than half the nets train"
+        return failing.index.min(), FAILS
     return grid.lr.max(), "the highest tried: at least half the nets train at every lr"
 
 
 def against_plain(runs, variant):
-    """(depth, plain optimizer, the variant's runs, the plain runs) of a grid with ``variants``:
-    the variant's optimizer that trains the plain one's learning rates is compared with it (so
-    sgd_wd with sgd and adamw with adam when their lrs are the same)."""
+    """(depth, plain optimizer, the variant's runs, the plain runs) per experiment with
+    ``variants``, depth and optimizer of its own grid: a variant's cell is compared with the plain
+    cell of its ``plain_optimizer`` (deadunits/study.py pairs a variant's optimizers with the
+    grid's, e.g. sgd_wd with sgd)."""
+    paired_with = runs["plain_optimizer"] if "plain_optimizer" in runs else runs.optimizer
+    runs = runs.assign(plain_optimizer=paired_with)
     plain, fix = runs[runs.variant == "none"], runs[runs.variant == variant]
-    for (depth, opt), p in plain.groupby(["depth", "optimizer"]):
-        at_depth = fix[fix.depth == depth]
-        same = at_depth[at_depth.optimizer == opt]
-        if same.empty:
-            lrs = set(p.lr)
-            same = at_depth.groupby("optimizer").filter(lambda f: set(f.lr) == lrs)
-        if same.optimizer.nunique() == 1:
-            yield depth, opt, same, p
+    for (experiment, depth, optimizer), nets in plain.groupby(["experiment", "depth", "optimizer"]):
+        same = (fix.experiment == experiment) & (fix.depth == depth)
+        if (same & (fix.plain_optimizer == optimizer)).any():
+            yield depth, optimizer, fix[same & (fix.plain_optimizer == optimizer)], nets
 
 
 def fix_conditions(runs: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +158,7 @@ def fix_conditions(runs: pd.DataFrame) -> pd.DataFrame:
                         test_acc=acc[0],
                         acc_low=acc[1],
                         acc_high=acc[2],
-                        plain_fails=bool(lr == fails and why.startswith("the lowest")),
+                        plain_fails=bool(lr == fails and why == FAILS),
                         best_on_validation=bool(lr == best),
                     )
                 )

@@ -240,8 +240,8 @@ class Stack:
     stepper: "Stepper"
     recorder: ProbeRecorder
     intervene: object
-    lrs: list
-    seeds: list
+    lr_of: list  # per model
+    seed_of: list  # per model
     initial_state: dict
 
 
@@ -345,7 +345,7 @@ def train_stack(
         stack.recorder,
         stack.intervene,
     )
-    lr_of, seed_of = stack.lrs, stack.seeds
+    lr_of, seed_of = stack.lr_of, stack.seed_of
     recorder.record(0, stepper.active, None, None, stepper.init_grad, stepper.init_grad, True)
     data_generators = [model_generators(seed)[1] for seed in seed_of]
     probe_epochs = set(s.probe_schedule())

@@ -10,7 +10,8 @@ from deadunits.study import plan_cells, variant_cells
 sys.stderr = open(snakemake.log[0], "w")  # tracebacks go to the job's log
 config = snakemake.config
 threads = config.get("threads", 1)  # each stack as the study trains it, with the machine to itself
-table = fix_cost(variant_cells(config, plan_cells(config)), threads=threads)
+cells = variant_cells(config, plan_cells(config))
+table = fix_cost(cells, threads=threads, device=config.get("device", "auto"))
 atomic_write(
     snakemake.output.fix_cost, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g")
 )

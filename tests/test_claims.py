@@ -880,18 +880,22 @@ def test_redo_rows_read_dormant_dead_and_accuracy_against_plain(dormant, acc, ve
     r.loc[(r.variant == "none") & (r.lr == 1.0), "final_test_acc"] = 0.4
     got = verdicts("F4", tables)
     assert (got["F4-dormant-sgd-d4"], got["F4-accuracy-sgd-d4"]) == verdicts_
+    kinds = {r["claim_id"]: r["kind"] for r in check("F4", tables)}
+    assert kinds["F4-dormant-sgd-d4"] == "sanity", "ReDo resets the units this score counts"
     assert got["F4-dead-sgd-d4"] == "reproduced"
 
 
-def test_weight_decay_pairs_with_the_optimizer_of_its_learning_rates_and_adam_with_sgd():
+def test_weight_decay_pairs_with_its_plain_optimizer_and_adam_with_sgd():
     tables = fix_tables("weight_decay", 8, 0.05)
     wd = tables["runs"].variant == "weight_decay"
     tables["runs"].loc[wd, ["optimizer", "weight_decay"]] = "sgd_wd", 5e-4
+    tables["runs"]["plain_optimizer"] = "sgd"
     adam = fix_tables("weight_decay", 8, 0.05, optimizer="adam")["runs"]
     adam = adam[adam.variant == "none"].assign(
         lr=lambda r: r.lr / 100,
         dead_final_full=lambda r: r.dead_final_full + 0.3,
         final_val_acc=lambda r: np.where(r.lr < 0.005, 0.9, 0.1),
+        plain_optimizer="adam",
     )
     tables["runs"] = pd.concat([tables["runs"], adam], ignore_index=True)
     got = verdicts("F5", tables)
@@ -910,3 +914,12 @@ def test_a_claim_about_one_fix_reads_only_the_variants_that_change_nothing_else(
     tables["runs"] = pd.concat([tables["runs"], both[both.variant == "bn_res"]])
     assert set(verdicts("F1", tables)) == {"F1-trains-sgd-d4", "F1-dead-sgd-d4"}
     assert verdicts("F2", tables) == {}
+
+
+def test_a_variant_is_compared_with_its_own_plain_optimizer_even_when_lrs_coincide():
+    tables = fix_tables("weight_decay", 8, 0.05)
+    r = tables["runs"].assign(plain_optimizer="sgd")
+    r.loc[r.variant == "weight_decay", ["optimizer", "weight_decay"]] = "sgd_wd", 5e-4
+    adam = r[r.variant == "none"].assign(optimizer="adam", plain_optimizer="adam")
+    got = verdicts("F5", {"runs": pd.concat([r, adam], ignore_index=True)})
+    assert set(got) == {"F5-dead-sgd-d4", "F5-adam-d4"}, "sgd_wd is not compared with adam"

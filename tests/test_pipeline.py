@@ -311,9 +311,25 @@ def test_schema_rejects_bad_values(edit, message):
             "optimizers: or pick one of ['adam', 'adamw', 'sgd', 'sgd_wd']",
         ),
         (
-            lambda c: c["experiments"]["grid"].update(variants={"same": {"inits": ["he"]}}),
-            "experiments.grid.variants.same: trains cell grid/digits/relu/he/sgd/s0-1/d2-w16, "
+            lambda c: c["experiments"]["arch"]["variants"].update(same={"inits": ["he"]}),
+            "experiments.arch.variants.same: trains cell arch/digits/relu/he/sgd/s0-1/d3-w16, "
             "which variant 'none' trains already",
+        ),
+        (
+            lambda c: c["experiments"]["grid"].update(variants={"bn": {"norms": ["batchnorm"]}}),
+            "experiments.grid.activations: ['relu', 'prelu']; an experiment with variants "
+            "compares each fix with one plain net",
+        ),
+        (
+            lambda c: c["experiments"]["arch"]["variants"].update(
+                wd2={"optimizers": {"sgd_wd": [0.05]}}
+            ),
+            "experiments.arch.variants.wd2.optimizers: {'sgd_wd': [0.05]}; expected one optimizer "
+            "per optimizer of the experiment, in its order and with its learning rates",
+        ),
+        (
+            lambda c: c["experiments"]["arch"]["variants"].update(typo={"activations": ["rel"]}),
+            "experiments.arch.variants.typo.activations: unknown name 'rel'",
         ),
         (
             lambda c: c["experiments"]["grid"].update(widths=[[8, 4, 2]]),
@@ -349,7 +365,7 @@ def rename_bias_init(config):
         ),  # the dry run names the claim and the entry
         (
             lambda c: c["experiments"]["arch"]["variants"].update(mine={"interventions": ["rdo"]}),
-            "experiments.arch.interventions: unknown intervention 'rdo'",
+            "experiments.arch.variants.mine.interventions: unknown intervention 'rdo'",
         ),
     ],
 )
@@ -576,24 +592,26 @@ def test_adding_a_norm_or_residual_plans_only_its_cells():
 
 def test_optimizers_interventions_and_variants_are_cell_keys_planned_alone():
     config = resolve_config(yaml.safe_load(TINY.read_text()), DEFAULT)
+    config["experiments"]["grid"]["activations"] = ["relu"]  # one plain net per depth
+    del config["claims"]["S-prelu"]
     before = plan(config)
     config["optimizers"] = {"sgd_wd": {"fn": "sgd", "weight_decay": 1e-3}}
     config["interventions"] = {"redo": {"fn": "redo", "every": 3, "tau": 0.1}}
     config["experiments"]["grid"]["variants"] = {
-        "wd": {"optimizers": {"sgd_wd": [0.05]}},
+        "wd": {"optimizers": {"sgd_wd": [0.05, 0.5]}},
         "redo": {"interventions": ["redo"]},
-        "bn": {"norms": ["batchnorm"], "activations": ["relu"]},
+        "bn": {"norms": ["batchnorm"]},
     }
     after = plan(config)
     assert set(before) <= set(after), "existing cells keep their ids: nothing is retrained"
     new = {k: after[k] for k in sorted(set(after) - set(before))}
     grid = [k for k in before if k.startswith("grid/")]
-    assert len(new) == 2 * len(grid) + 2  # wd and redo: every grid cell; bn: relu's two depths
+    assert len(new) == 3 * len(grid)  # each variant: every grid cell (two depths)
     wd = new["grid/digits/relu/he/sgd_wd/s0-1/d2-w16"]
-    assert wd["key"]["variant"] == "wd" and wd["lrs"] == [0.05]
+    assert wd["key"]["variant"] == "wd" and wd["key"]["plain_optimizer"] == "sgd"
     assert wd["settings"]["optimizer"] == "sgd" and wd["settings"]["weight_decay"] == 1e-3
-    redo = new["grid/digits/prelu/he+redo/sgd/s0-1/d4-w16"]
+    redo = new["grid/digits/relu/he+redo/sgd/s0-1/d4-w16"]
     assert redo["key"]["intervention"] == "redo" and redo["settings"]["intervention"]["tau"] == 0.1
-    assert redo["lrs"] == before["grid/digits/prelu/he/sgd/s0-1/d4-w16"]["lrs"]
+    assert redo["lrs"] == before["grid/digits/relu/he/sgd/s0-1/d4-w16"]["lrs"]
     assert new["grid/digits/relu/he+batchnorm/sgd/s0-1/d2-w16"]["key"]["norm"] == "batchnorm"
     assert {before[c]["key"]["variant"] for c in grid} == {"none"}
