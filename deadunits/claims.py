@@ -210,6 +210,13 @@ def paired(
     return (a - b).dropna()
 
 
+def by_seed(a, b, column) -> pd.Series:
+    """``column`` of runs ``a`` minus that of runs ``b``, paired by seed (each seed once per side):
+    the values of a claim that compares two arms of the same seeds."""
+    pairs = a[["seed", column]].merge(b[["seed", column]], on="seed", validate="one_to_one")
+    return (pairs[f"{column}_x"] - pairs[f"{column}_y"]).astype(float).dropna()
+
+
 def on_validation(runs, by=("activation", "init", "depth", "width")):
     """One condition per group: the runs at the group's learning rate with the best mean validation
     accuracy (chosen on held-out training data, never on the test set)."""
@@ -897,7 +904,7 @@ def leaks_revive_dead_units(t):
     revival = t.revival
     if revival is None or "relu" not in set(revival.activation):
         return []
-    relu = revival[revival.activation == "relu"].set_index("seed")
+    relu = revival[revival.activation == "relu"]
     setup = "killed units of trained ReLU nets on digits (config revival:), whole training set"
     rows = [
         row(
@@ -914,7 +921,6 @@ def leaks_revive_dead_units(t):
         )
     ]
     for act, arm in revival[revival.activation != "relu"].groupby("activation", sort=False):
-        arm = arm.set_index("seed")
         rows.append(
             row(
                 claim_id=f"S-leak-revives-{act}",
@@ -925,7 +931,7 @@ def leaks_revive_dead_units(t):
                 f"{arm.killed.mean():.0f} still inactive at the restart, relu "
                 f"{relu.revived.mean():.1%}); " + setup,
                 expected="> 0",
-                values=(arm.revived - relu.revived).dropna(),
+                values=by_seed(arm, relu, "revived"),
                 rule=above_zero,
             )
         )
@@ -1120,7 +1126,6 @@ def fixes_at_depth(t):
             ("train", "train_error", "final training error"),
             ("dead", "dead_final_full", "dead fraction on the whole training set"),
         ):
-            diff = (fix.set_index("seed")[column] - plain.set_index("seed")[column]).dropna()
             rows.append(
                 row(
                     claim_id=f"F3-{name}-{arm.replace('/', '-')}",
@@ -1132,7 +1137,7 @@ def fixes_at_depth(t):
                     f"best on validation, paired by seed; means {fix[column].mean():.3f} and "
                     f"{plain[column].mean():.3f}",
                     expected="< 0",
-                    values=diff,
+                    values=by_seed(fix, plain, column),
                     rule=below_zero,
                     caveat="an MLP on 8x8 digits, not the sources' conv nets on ImageNet",
                 )
@@ -1201,10 +1206,7 @@ def _fix_rows(t, claim_id, variant, text, source, measures, named):
                 rule, expected = ci_above(0.5), "> 0.5"
             else:
                 column, what, rule, kind = FIX_MEASURES[measure]
-                pairs = fix[["seed", column]].merge(
-                    plain[["seed", column]], on="seed", validate="one_to_one"
-                )
-                values = (pairs[f"{column}_x"] - pairs[f"{column}_y"]).astype(float).dropna()
+                values = by_seed(fix, plain, column)
                 what, expected = (
                     f"{what}, {variant} minus plain",
                     "< 0" if rule is below_zero else "> 0",
@@ -1272,7 +1274,7 @@ def decay_and_adam(t):
     for depth, nets in plain.groupby("depth"):
         if not {"sgd", "adam"} <= set(nets.optimizer):
             continue
-        best = on_validation(nets, by=("optimizer",)).set_index("seed")
+        best = on_validation(nets, by=("optimizer",))
         adam, sgd = best[best.optimizer == "adam"], best[best.optimizer == "sgd"]
         rows.append(
             row(
@@ -1284,7 +1286,7 @@ def decay_and_adam(t):
                 f"{sgd.lr.iloc[0]:g}: {by_outcome(sgd)}), each at its lr best on validation, "
                 "paired by seed",
                 expected="> 0",
-                values=(adam.dead_final_full - sgd.dead_final_full).dropna(),
+                values=by_seed(adam, sgd, "dead_final_full"),
                 rule=above_zero,
                 caveat="one fixed supervised task, not a sequence of tasks; the best lrs of a "
                 "grid chosen around where plain nets fail",

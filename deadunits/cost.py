@@ -89,6 +89,15 @@ def _in_fresh_process(job: dict) -> dict:
     return json.loads(done.stdout)
 
 
+def relative(times: np.ndarray, reference: np.ndarray) -> tuple:
+    """(ratio of the medians, and the 95% t-interval of the per-process ratios) of ``times``
+    against ``reference``, both one value per process in the same order; NaN without times."""
+    if not len(times):
+        return math.nan, math.nan, math.nan
+    _, low, high, _ = mean_ci(times / reference[: len(times)], rate=False)
+    return float(np.median(times) / np.median(reference)), low, high
+
+
 def activation_cost(
     activations: dict, shape=(64, 512, 256), rounds: int = 5, processes: int = 5, threads=None
 ) -> pd.DataFrame:
@@ -104,13 +113,12 @@ def activation_cost(
         seconds = [run[name] for run in runs if not isinstance(run[name], str)]
         error = next((run[name] for run in runs if isinstance(run[name], str)), "")
         t = np.array(seconds, dtype=float)
-        ratios = t / relu[: len(t)]
-        _, low, high, _ = mean_ci(ratios, rate=False) if len(t) else (math.nan,) * 3 + (0,)
+        ratio, low, high = relative(t, relu)
         rows.append(
             dict(
                 activation=name,
                 seconds=float(np.median(t)) if len(t) else math.nan,
-                relative_to_relu=float(np.median(t) / np.median(relu)) if len(t) else math.nan,
+                relative_to_relu=ratio,
                 ci_low=low,
                 ci_high=high,
                 processes=len(t),
@@ -141,8 +149,7 @@ def fix_cost(
     for variant in keys.variant.unique():
         for depth, optimizer, fix, plain in against_plain(keys, variant):
             fix_id, plain_id = fix.cell_id.iloc[0], plain.cell_id.iloc[0]
-            ratios = runs[fix_id] / runs[plain_id]
-            _, low, high, _ = mean_ci(ratios, rate=False)
+            ratio, low, high = relative(runs[fix_id].to_numpy(), runs[plain_id].to_numpy())
             rows.append(
                 dict(
                     experiment=fix.experiment.iloc[0],
@@ -150,7 +157,7 @@ def fix_cost(
                     depth=depth,
                     optimizer=optimizer,
                     seconds_per_step=runs[fix_id].median(),
-                    relative_to_plain=runs[fix_id].median() / runs[plain_id].median(),
+                    relative_to_plain=ratio,
                     ci_low=low,
                     ci_high=high,
                     models=len(timed[fix_id]["seeds"]),

@@ -121,7 +121,12 @@ def check_claim_needs(config: dict, name: str, experiments) -> None:
                 exp
                 for exp in experiments or []
                 if label
-                in _names(exp, section, config["experiments"][exp][section], config[section])
+                in _names(
+                    f"experiments.{exp}",
+                    section,
+                    config["experiments"][exp][section],
+                    config[section],
+                )
             ]
             if experiments and not used:
                 raise ConfigError(

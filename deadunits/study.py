@@ -107,9 +107,8 @@ def canonical(value):
 
 
 def _names(where: str, field: str, chosen, registry: dict):
-    """The names an experiment's ``field`` picks from ``registry`` (``where``: the experiment, e.g.
-    ``experiments.grid``, or a bare experiment name)."""
-    where = where if where.startswith("experiments.") else f"experiments.{where}"
+    """The names an experiment's ``field`` picks from ``registry`` (``where``: the experiment in
+    the config, e.g. ``experiments.grid``)."""
     names = list(registry) if chosen == "all" else list(chosen)
     unknown = [n for n in names if n not in registry]
     if unknown:
@@ -217,29 +216,24 @@ def grids(exp_name: str, exp: dict) -> dict:
         where = f"experiments.{exp_name}.variants.{name}"
         if name == "none":
             raise ConfigError(f"{where}: 'none' names the experiment's own grid; rename it")
-        pairs = dict(zip(axes.get("optimizers", exp["optimizers"]), exp["optimizers"]))
         own = axes.get("optimizers", exp["optimizers"])
-        if [list(own[o]) for o in pairs] != [
-            list(exp["optimizers"][o]) for o in pairs.values()
-        ] or (len(own) != len(exp["optimizers"])):
+        if [list(lrs) for lrs in own.values()] != [list(lrs) for lrs in exp["optimizers"].values()]:
             raise ConfigError(
                 f"{where}.optimizers: {dict(own)}; expected one optimizer per optimizer of the "
                 f"experiment, in its order and with its learning rates: {exp['optimizers']}"
             )
+        pairs = dict(zip(own, exp["optimizers"]))
         out[name] = (where, {**exp, **axes}, pairs)
     return out
 
 
-SINGLE = ("datasets", "activations", "inits", "norms", "residual", "interventions", "widths")
-
-
-def check_single(where: str, exp: dict, names: dict) -> None:
+def check_single(where: str, axes: dict) -> None:
     """An experiment with variants compares each fix with one plain net per depth and optimizer:
-    every other axis has one entry (``names``: the axes as planned)."""
-    for field in SINGLE:
-        if len(names[field]) != 1:
+    every other axis (``axes``: its entries as planned) has one entry."""
+    for field, entries in axes.items():
+        if len(entries) != 1:
             raise ConfigError(
-                f"{where}.{field}: {names[field]}; an experiment with variants compares each fix "
+                f"{where}.{field}: {entries}; an experiment with variants compares each fix "
                 "with one plain net, so each axis but depths and optimizers has one entry (a "
                 "second one is a variant)"
             )
@@ -292,14 +286,18 @@ def grid_cells(config, where, exp, variant, pairs, single=False) -> dict:
         seeds=seed_blocks(exp),
     )
     if single:
-        names = {f: exp.get(f, ["plain" if f == "residual" else "none"]) for f in SINGLE}
-        names.update(
-            datasets=axes["dataset"],
-            activations=axes["activation"],
-            inits=axes["init"],
-            widths=exp["widths"],
+        check_single(
+            where,
+            dict(
+                datasets=axes["dataset"],
+                activations=axes["activation"],
+                inits=axes["init"],
+                norms=exp.get("norms", ["none"]),
+                residual=exp.get("residual", ["plain"]),
+                interventions=list(axes["intervention"]),
+                widths=exp["widths"],
+            ),
         )
-        check_single(where, exp, names)
     cells = {}
     for point in itertools.product(*axes.values()):
         c = dict(zip(axes, point))

@@ -126,9 +126,13 @@ def against_plain(runs, variant):
     runs = runs.assign(plain_optimizer=paired_with)
     plain, fix = runs[runs.variant == "none"], runs[runs.variant == variant]
     for (experiment, depth, optimizer), nets in plain.groupby(["experiment", "depth", "optimizer"]):
-        same = (fix.experiment == experiment) & (fix.depth == depth)
-        if (same & (fix.plain_optimizer == optimizer)).any():
-            yield depth, optimizer, fix[same & (fix.plain_optimizer == optimizer)], nets
+        mine = fix[
+            (fix.experiment == experiment)
+            & (fix.depth == depth)
+            & (fix.plain_optimizer == optimizer)
+        ]
+        if len(mine):
+            yield depth, optimizer, mine, nets
 
 
 def fix_conditions(runs: pd.DataFrame) -> pd.DataFrame:

@@ -24,8 +24,10 @@ def moons():
     return load_dataset({"fn": "moons", "n_samples": 400})
 
 
-def run(data, lrs, seeds, norm, residual):
-    settings = TrainSettings(epochs=3, batch_size=32, probe_size=128)
+def run(data, lrs, seeds, norm="none", residual=None, epochs=3, **settings):
+    """A depth-3 ReLU stack on ``data``; ``settings`` beyond the test defaults go to
+    TrainSettings."""
+    settings = TrainSettings(epochs=epochs, batch_size=32, probe_size=128, **settings)
     return train_stack(
         data,
         depth=3,
@@ -100,17 +102,7 @@ def test_batchnorm_trains_on_batch_statistics_and_predicts_with_running_ones():
 )
 def test_every_new_axis_gives_the_same_numbers_for_the_same_seed(moons, arch, settings):
     def once(seed):
-        return train_stack(
-            moons,
-            depth=3,
-            width=16,
-            activation={"fn": "relu"},
-            init={"fn": "he_normal"},
-            lrs=(0.1,),
-            seeds=(seed,),
-            settings=TrainSettings(epochs=2, batch_size=32, probe_size=128, **settings),
-            **arch,
-        )
+        return run(moons, (0.1,), (seed,), epochs=2, **arch, **settings)
 
     a, b, other = once(3), once(3), once(4)
     for name in ("runs", "curves", "layers"):
